@@ -1,0 +1,37 @@
+import type { FalcoAlert } from "../src/falco/alert.js";
+import { escapeMrkdwn, inlineCode, plain, userMention } from "./escape.js";
+import { PRIORITY_EMOJI, fallbackText, md } from "./alert-message.js";
+import type { SlackMessage } from "./limits.js";
+
+/** Posted to the escalation channel: what, who escalated it, and a link back to the original. */
+export function renderEscalation(alert: FalcoAlert, userId: string, permalink: string | null): SlackMessage {
+  const link =
+    permalink && /^https:\/\/[^\s|<>]+$/.test(permalink)
+      ? `<${permalink}|View the original alert>`
+      : "Original alert link unavailable";
+  return {
+    text: `Escalated by ${userMention(userId)}: ${fallbackText(alert)}`,
+    blocks: [
+      {
+        type: "header",
+        text: {
+          type: "plain_text",
+          text: plain(`:arrow_double_up: Escalated: ${alert.rule}`, 150),
+          emoji: true,
+        },
+      },
+      {
+        type: "section",
+        text: md(
+          `${PRIORITY_EMOJI[alert.priority]} *${alert.priority}* alert ${escapeMrkdwn(alert.hostname ? `on ${alert.hostname}` : "")} escalated by ${userMention(userId)}.\n${link}`,
+        ),
+      },
+      {
+        type: "context",
+        elements: [
+          md(`uuid ${inlineCode(alert.uuid, 130)} · look it up with \`/falco ${escapeMrkdwn(alert.uuid)}\``),
+        ],
+      },
+    ],
+  };
+}

@@ -1,0 +1,73 @@
+import type { FalcoAlert } from "../src/falco/alert.js";
+import { escapeMrkdwn, inlineCode, slackDate, truncate, userMention } from "./escape.js";
+import { PRIORITY_EMOJI, type TriageState, md } from "./alert-message.js";
+import type { Block, SlackMessage } from "./limits.js";
+
+export interface LookupView {
+  alert: FalcoAlert;
+  triage: TriageState;
+  state: "new" | "acknowledged" | "escalated";
+  permalink: string | null;
+}
+
+function who(by: string | null, at: string | null): string {
+  return by ? `${userMention(by)}${at ? ` at ${slackDate(at)}` : ""}` : "–";
+}
+
+function linkTo(permalink: string | null): string {
+  return permalink && /^https:\/\/[^\s|<>]+$/.test(permalink)
+    ? `<${permalink}|Open the alert message>`
+    : "Not posted to Slack yet.";
+}
+
+/** `/falco <uuid>`: the alert in a few lines, for the person who asked. */
+export function renderLookup(view: LookupView): SlackMessage {
+  const { alert, triage } = view;
+  const lines = [
+    `${PRIORITY_EMOJI[alert.priority]} *${escapeMrkdwn(alert.priority)}: ${escapeMrkdwn(truncate(alert.rule, 200))}*`,
+    `*Host:* ${alert.hostname ? inlineCode(alert.hostname, 200) : "–"}   *Time:* ${slackDate(alert.time)}`,
+    `*State:* ${view.state}`,
+    `*Acknowledged:* ${who(triage.acknowledgedBy, triage.acknowledgedAt)}   *Escalated:* ${who(triage.escalatedBy, triage.escalatedAt)}`,
+    linkTo(view.permalink),
+  ];
+  return {
+    text: `${escapeMrkdwn(alert.priority)}: ${escapeMrkdwn(truncate(alert.rule, 200))} (${view.state})`,
+    blocks: [
+      { type: "section", text: md(lines.join("\n")) },
+      { type: "context", elements: [md(`uuid ${inlineCode(alert.uuid, 130)}`)] },
+    ],
+  };
+}
+
+export function renderRecent(items: LookupView[]): SlackMessage {
+  if (items.length === 0)
+    return {
+      text: "No alerts stored yet.",
+      blocks: [{ type: "section", text: md("No alerts stored yet.") }],
+    };
+  const lines = items.map(
+    (v) =>
+      `${PRIORITY_EMOJI[v.alert.priority]} ${inlineCode(v.alert.uuid.slice(0, 8), 20)} ${escapeMrkdwn(truncate(v.alert.rule, 120))} · ${v.alert.hostname ? inlineCode(v.alert.hostname, 60) : "–"} · ${slackDate(v.alert.time)} · ${v.state}`,
+  );
+  const blocks: Block[] = [
+    { type: "section", text: md(truncate(`*Last ${items.length} alerts*\n${lines.join("\n")}`, 3000)) },
+  ];
+  blocks.push({ type: "context", elements: [md("`/falco <uuid>` (or its first 8+ characters) shows one.")] });
+  return { text: `Last ${items.length} alerts`, blocks };
+}
+
+export const HELP_TEXT = [
+  "*Falco alerts, from Slack*",
+  "`/falco <uuid>` – show one alert (the first 8 or more characters of its uuid are enough)",
+  "`/falco recent` – the last 10 alerts",
+  "`/falco help` – this help",
+].join("\n");
+
+export function renderHelp(prefix?: string): SlackMessage {
+  const text = prefix ? `${prefix}\n\n${HELP_TEXT}` : HELP_TEXT;
+  return { text: prefix ?? "falco-chatops help", blocks: [{ type: "section", text: md(text) }] };
+}
+
+export function renderNotice(text: string): SlackMessage {
+  return { text, blocks: [{ type: "section", text: md(text) }] };
+}

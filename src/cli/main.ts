@@ -1,0 +1,83 @@
+#!/usr/bin/env node
+import { readFileSync } from "node:fs";
+import { renderAlertMessage } from "../../blocks/alert-message.js";
+import { enrich } from "../enrich/enrich.js";
+import { KnowledgeBaseError, loadKnowledgeBase } from "../enrich/knowledge.js";
+import { lintKnowledgeBase } from "../enrich/lint.js";
+import { parseAlertBody } from "../falco/body.js";
+import { formatIssue } from "../falco/schema.js";
+
+const USAGE = `Usage:
+  falco-chatops render [--expanded] [file|-]   Print the Block Kit JSON an alert would produce (no Redis, no Slack).
+                                               Reads Falco JSON (one alert, an array, or NDJSON) from file or stdin.
+  falco-chatops kb lint [dir]                  Validate and safety-lint a knowledge base (default: the bundled one).
+  falco-chatops help                           This help.`;
+
+function readInput(path: string | undefined): string {
+  if (!path || path === "-") return readFileSync(0, "utf8");
+  return readFileSync(path, "utf8");
+}
+
+function fail(message: string, code = 1): never {
+  process.stderr.write(`falco-chatops: ${message}\n`);
+  process.exit(code);
+}
+
+function render(args: string[]): void {
+  const expanded = args.includes("--expanded");
+  const files = args.filter((a) => a !== "--expanded");
+  if (files.length > 1) fail(`render takes one file (or - for stdin)\n${USAGE}`, 2);
+  let text: string;
+  try {
+    text = readInput(files[0]);
+  } catch (error) {
+    fail(`cannot read ${files[0]}: ${(error as Error).message}`);
+  }
+  const parsed = parseAlertBody(text, "json");
+  if (!parsed.ok) fail(`not a valid Falco alert:\n  ${parsed.issues.map(formatIssue).join("\n  ")}`);
+  const kb = loadKnowledgeBase();
+  const messages = parsed.alerts.map((alert) => {
+    const { text: fallback, blocks } = renderAlertMessage({
+      alert,
+      enrichment: enrich(alert, kb),
+      triage: { acknowledgedBy: null, acknowledgedAt: null, escalatedBy: null, escalatedAt: null },
+      expanded,
+    });
+    return { text: fallback, blocks };
+  });
+  process.stdout.write(JSON.stringify(messages.length === 1 ? messages[0] : messages, null, 2) + "\n");
+}
+
+function kb(args: string[]): void {
+  const [sub, dir] = args;
+  if (sub !== "lint") fail(`unknown kb command "${sub ?? ""}"\n${USAGE}`, 2);
+  try {
+    const base = loadKnowledgeBase(dir);
+    const problems = lintKnowledgeBase(base);
+    if (problems.length) fail(`${problems.length} problem(s):\n  ${problems.join("\n  ")}`);
+    process.stdout.write(
+      `${base.entries.length} entries, ${base.byRule.size} rule names: no problems found\n`,
+    );
+  } catch (error) {
+    if (error instanceof KnowledgeBaseError) fail(error.message);
+    throw error;
+  }
+}
+
+const [command, ...rest] = process.argv.slice(2);
+switch (command) {
+  case "render":
+    render(rest);
+    break;
+  case "kb":
+    kb(rest);
+    break;
+  case undefined:
+  case "help":
+  case "--help":
+  case "-h":
+    process.stdout.write(`${USAGE}\n`);
+    break;
+  default:
+    fail(`unknown command "${command}"\n${USAGE}`, 2);
+}

@@ -1,0 +1,143 @@
+import { z } from "zod";
+
+const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+
+const channelId = z
+  .string()
+  .regex(/^[CGD][A-Z0-9]{2,}$/, "must be a Slack channel id such as C0123456789 (not a #name)");
+
+const optional = (value: string | undefined) =>
+  value === undefined || value.trim() === "" ? undefined : value;
+
+/**
+ * The environment as the operator writes it. Empty strings count as unset, so a `.env` line such as
+ * `SLACK_BOT_TOKEN=` means "not configured" rather than "configured with an empty token".
+ */
+const EnvSchema = z
+  .object({
+    PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+    REDIS_URL: z.url({ protocol: /^rediss?$/, error: "must be a redis:// or rediss:// URL" }).optional(),
+    REDIS_KEY_PREFIX: z
+      .string()
+      .regex(/^[A-Za-z0-9:{}_-]{1,64}$/, "may hold only letters, digits and : { } _ - (at most 64)")
+      .default("falco-chatops"),
+    SLACK_BOT_TOKEN: z.string().startsWith("xoxb-", "must be a bot token starting with xoxb-").optional(),
+    SLACK_SIGNING_SECRET: z.string().min(8, "looks too short to be a signing secret").optional(),
+    SLACK_APP_TOKEN: z
+      .string()
+      .startsWith("xapp-", "must be an app-level token starting with xapp-")
+      .optional(),
+    SLACK_API_URL: z.url({ protocol: /^https?$/ }).default("https://slack.com/api/"),
+    SLACK_CHANNEL: channelId.optional(),
+    SLACK_ESCALATION_CHANNEL: channelId.optional(),
+    INGEST_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
+    MAX_BODY_BYTES: z.coerce
+      .number()
+      .int()
+      .min(1024)
+      .max(64 * 1024 * 1024)
+      .default(1024 * 1024),
+    SLACK_MAX_POSTS_PER_SECOND: z.coerce.number().int().min(1).max(1000).default(1),
+    WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),
+    LOG_LEVEL: z.enum(LOG_LEVELS).default("info"),
+    LOG_FORMAT: z.enum(["json", "pretty"]).optional(),
+  })
+  .superRefine((env, ctx) => {
+    if (env.SLACK_BOT_TOKEN) {
+      if (!env.SLACK_CHANNEL)
+        ctx.addIssue({
+          code: "custom",
+          path: ["SLACK_CHANNEL"],
+          message: "is required with SLACK_BOT_TOKEN",
+        });
+      if (!env.SLACK_SIGNING_SECRET)
+        ctx.addIssue({
+          code: "custom",
+          path: ["SLACK_SIGNING_SECRET"],
+          message: "is required with SLACK_BOT_TOKEN (Basic Information → App Credentials)",
+        });
+    } else {
+      for (const name of ["SLACK_APP_TOKEN", "SLACK_CHANNEL", "SLACK_ESCALATION_CHANNEL"] as const) {
+        if (env[name])
+          ctx.addIssue({ code: "custom", path: [name], message: "is set but SLACK_BOT_TOKEN is not" });
+      }
+    }
+  });
+
+export interface SlackConfig {
+  botToken: string;
+  signingSecret: string;
+  appToken: string | undefined;
+  apiUrl: string;
+  channel: string;
+  escalationChannel: string;
+}
+
+export interface Config {
+  port: number;
+  /** undefined when the operator did not set REDIS_URL: the all-in-one entry point may start a private Redis. */
+  redisUrl: string | undefined;
+  keyPrefix: string;
+  /** null: preview mode, messages are rendered to the log instead of posted. */
+  slack: SlackConfig | null;
+  slackApiUrl: string;
+  ingestToken: string | undefined;
+  maxBodyBytes: number;
+  workerConcurrency: number;
+  /** Slack accepts about one message per second per channel; the workers pace themselves to this. */
+  slackMaxPostsPerSecond: number;
+  logLevel: (typeof LOG_LEVELS)[number];
+  /** pretty on a terminal, JSON otherwise, unless LOG_FORMAT says. */
+  logFormat: "json" | "pretty";
+}
+
+export const DEFAULT_REDIS_URL = "redis://127.0.0.1:6379";
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(
+      `Invalid configuration (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n` +
+        problems.map((p) => `  - ${p}`).join("\n"),
+    );
+    this.name = "ConfigError";
+  }
+}
+
+/** Parses the whole environment once; on failure throws one ConfigError naming every bad variable. */
+export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config {
+  const raw: Record<string, string | undefined> = {};
+  for (const key of Object.keys(EnvSchema.shape ?? {})) raw[key] = optional(environment[key]);
+  const parsed = EnvSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => {
+        const name = issue.path.join(".") || "environment";
+        return `${name} ${issue.message}`;
+      }),
+    );
+  }
+  const env = parsed.data;
+  return {
+    port: env.PORT,
+    redisUrl: env.REDIS_URL,
+    keyPrefix: env.REDIS_KEY_PREFIX,
+    slack:
+      env.SLACK_BOT_TOKEN && env.SLACK_SIGNING_SECRET && env.SLACK_CHANNEL
+        ? {
+            botToken: env.SLACK_BOT_TOKEN,
+            signingSecret: env.SLACK_SIGNING_SECRET,
+            appToken: env.SLACK_APP_TOKEN,
+            apiUrl: env.SLACK_API_URL,
+            channel: env.SLACK_CHANNEL,
+            escalationChannel: env.SLACK_ESCALATION_CHANNEL ?? env.SLACK_CHANNEL,
+          }
+        : null,
+    slackApiUrl: env.SLACK_API_URL,
+    ingestToken: env.INGEST_TOKEN,
+    maxBodyBytes: env.MAX_BODY_BYTES,
+    workerConcurrency: env.WORKER_CONCURRENCY,
+    slackMaxPostsPerSecond: env.SLACK_MAX_POSTS_PER_SECOND,
+    logLevel: env.LOG_LEVEL,
+    logFormat: env.LOG_FORMAT ?? (process.stdout.isTTY ? "pretty" : "json"),
+  };
+}

@@ -1,0 +1,226 @@
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { dirname, join, relative, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { LineCounter, parseDocument } from "yaml";
+import { z } from "zod";
+
+const TECHNIQUE_ID = /^T\d{4}(\.\d{3})?$/;
+
+const text = z.string().trim().min(1);
+
+/** One step of investigation, containment or prevention. `{{field}}` placeholders take the alert's values. */
+export const StepSchema = z.strictObject({
+  title: text,
+  command: text.optional(),
+  detail: text.optional(),
+  /** A config or manifest the step refers to (YAML), shown as a block. */
+  snippet: text.optional(),
+  /** What the step affects besides the suspect; required for containment and prevention. */
+  blast_radius: text.optional(),
+  /** The step preserves evidence; destructive steps must come after one. */
+  capture: z.boolean().optional(),
+});
+export type Step = z.infer<typeof StepSchema>;
+
+const StepRefSchema = z.strictObject({ use: text });
+
+const BenignPatternSchema = z
+  .strictObject({
+    id: text,
+    field: text,
+    equals: z.array(z.string()).optional(),
+    starts_with: z.string().min(1).optional(),
+    label: text,
+    explanation: text,
+  })
+  .refine((p) => (p.equals === undefined) !== (p.starts_with === undefined), {
+    error: "give exactly one of equals or starts_with",
+  });
+export type BenignPattern = z.infer<typeof BenignPatternSchema>;
+
+export const KnowledgeEntrySchema = z.strictObject({
+  id: z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, "must be kebab-case"),
+  /** Exact Falco rule names this entry explains. */
+  rules: z.array(text).min(1),
+  /** Former names of those rules (Falco renames rules between versions). */
+  aliases: z.array(text).default([]),
+  source: text,
+  summary: text,
+  why: text,
+  mitre: z.array(z.string().regex(TECHNIQUE_ID, "must be an ATT&CK technique id such as T1059 or T1021.004")),
+  benign_patterns: z.array(BenignPatternSchema).default([]),
+  investigate: z.array(z.union([StepRefSchema, StepSchema])).min(1),
+  contain: z.array(z.union([StepRefSchema, StepSchema])).default([]),
+  prevent: z.array(z.union([StepRefSchema, StepSchema])).default([]),
+  false_positives: z.array(text).default([]),
+  tuning: z.strictObject({ description: text, snippet: text }).optional(),
+  references: z.array(z.strictObject({ title: text, url: z.url({ protocol: /^https$/ }) })).default([]),
+});
+export type KnowledgeEntryInput = z.infer<typeof KnowledgeEntrySchema>;
+
+/** An entry with its shared steps resolved. */
+export interface KnowledgeEntry extends Omit<KnowledgeEntryInput, "investigate" | "contain" | "prevent"> {
+  file: string;
+  investigate: Step[];
+  contain: Step[];
+  prevent: Step[];
+}
+
+const SharedStepsSchema = z.strictObject({ steps: z.record(z.string(), StepSchema) });
+
+const MitreSchema = z.strictObject({
+  techniques: z.record(
+    z.string().regex(TECHNIQUE_ID),
+    z.strictObject({ name: text, tactics: z.array(text).min(1) }),
+  ),
+  tactics: z.record(z.string().regex(/^TA\d{4}$/), text),
+});
+export type MitreCatalogue = z.infer<typeof MitreSchema>;
+
+export interface KnowledgeBase {
+  entries: KnowledgeEntry[];
+  /** Rule name (and alias) → entry. */
+  byRule: Map<string, KnowledgeEntry>;
+  /** Shared steps by name, for guidance that belongs to no single entry. */
+  shared: Record<string, Step>;
+  mitre: MitreCatalogue;
+}
+
+export class KnowledgeBaseError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Knowledge base is invalid:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "KnowledgeBaseError";
+  }
+}
+
+/** The knowledge-base folder shipped with the app (works from src/ under tsc output and from sources). */
+export function defaultKnowledgeDir(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 5; i++) {
+    const candidate = join(dir, "knowledge-base");
+    try {
+      if (statSync(candidate).isDirectory()) return candidate;
+    } catch {
+      // keep climbing
+    }
+    dir = dirname(dir);
+  }
+  throw new Error("knowledge-base/ folder not found next to the application");
+}
+
+function listYaml(dir: string): string[] {
+  const out: string[] = [];
+  for (const name of readdirSync(dir).sort()) {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) out.push(...listYaml(path));
+    else if (/\.ya?ml$/.test(name)) out.push(path);
+  }
+  return out;
+}
+
+/** Reads a YAML file; problems are reported with file, line and column. */
+function readYaml(path: string, root: string): { value: unknown; where: (p: PropertyKey[]) => string } {
+  const source = readFileSync(path, "utf8");
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(source, { lineCounter, prettyErrors: false });
+  const file = relative(root, path) || path;
+  if (doc.errors.length > 0) {
+    const e = doc.errors[0]!;
+    const pos = lineCounter.linePos(e.pos[0]);
+    throw new KnowledgeBaseError([`${file}:${pos.line}:${pos.col}: ${e.message.split("\n")[0]}`]);
+  }
+  return {
+    value: doc.toJS(),
+    where(pathParts) {
+      const node = doc.getIn(pathParts as (string | number)[], true) as
+        { range?: [number, number, number] } | undefined;
+      const offset = node && typeof node === "object" && node.range ? node.range[0] : undefined;
+      if (offset === undefined) return `${file} (${pathParts.join(".")})`;
+      const pos = lineCounter.linePos(offset);
+      return `${file}:${pos.line}:${pos.col} (${pathParts.join(".")})`;
+    },
+  };
+}
+
+function zodProblems(error: z.ZodError, where: (p: PropertyKey[]) => string): string[] {
+  return error.issues.map((i) => `${where(i.path)}: ${i.message}`);
+}
+
+/**
+ * Loads and validates every entry under `dir`: `shared/steps.yaml` holds the shared steps,
+ * `mitre-attack.yaml` the ATT&CK names, every other YAML file one entry. Throws one error listing
+ * every problem.
+ */
+export function loadKnowledgeBase(dir = defaultKnowledgeDir()): KnowledgeBase {
+  const root = resolve(dir);
+  const problems: string[] = [];
+  const sharedPath = join(root, "shared", "steps.yaml");
+  const mitrePath = join(root, "mitre-attack.yaml");
+
+  let shared: Record<string, Step> = {};
+  {
+    const { value, where } = readYaml(sharedPath, root);
+    const parsed = SharedStepsSchema.safeParse(value);
+    if (parsed.success) shared = parsed.data.steps;
+    else problems.push(...zodProblems(parsed.error, where));
+  }
+  let mitre: MitreCatalogue = { techniques: {}, tactics: {} };
+  {
+    const { value, where } = readYaml(mitrePath, root);
+    const parsed = MitreSchema.safeParse(value);
+    if (parsed.success) mitre = parsed.data;
+    else problems.push(...zodProblems(parsed.error, where));
+  }
+
+  const entries: KnowledgeEntry[] = [];
+  const byRule = new Map<string, KnowledgeEntry>();
+  const ids = new Set<string>();
+  for (const path of listYaml(root)) {
+    if (path === sharedPath || path === mitrePath) continue;
+    const file = relative(root, path);
+    let loaded: ReturnType<typeof readYaml>;
+    try {
+      loaded = readYaml(path, root);
+    } catch (error) {
+      if (error instanceof KnowledgeBaseError) problems.push(...error.problems);
+      else throw error;
+      continue;
+    }
+    const parsed = KnowledgeEntrySchema.safeParse(loaded.value);
+    if (!parsed.success) {
+      problems.push(...zodProblems(parsed.error, loaded.where));
+      continue;
+    }
+    const input = parsed.data;
+    const resolveSteps = (section: "investigate" | "contain" | "prevent"): Step[] =>
+      input[section].flatMap((step, i) => {
+        if (!("use" in step)) return [step];
+        const found = shared[step.use];
+        if (!found) {
+          problems.push(`${loaded.where([section, i, "use"])}: no shared step named "${step.use}"`);
+          return [];
+        }
+        return [found];
+      });
+    const entry: KnowledgeEntry = {
+      ...input,
+      file,
+      investigate: resolveSteps("investigate"),
+      contain: resolveSteps("contain"),
+      prevent: resolveSteps("prevent"),
+    };
+    if (ids.has(entry.id)) problems.push(`${file}: id "${entry.id}" is used by another entry`);
+    ids.add(entry.id);
+    for (const technique of entry.mitre) {
+      if (!mitre.techniques[technique]) problems.push(`${file}: ${technique} is not in mitre-attack.yaml`);
+    }
+    for (const name of [...entry.rules, ...entry.aliases]) {
+      const other = byRule.get(name);
+      if (other) problems.push(`${file}: rule "${name}" is already explained by ${other.file}`);
+      else byRule.set(name, entry);
+    }
+    entries.push(entry);
+  }
+  if (problems.length > 0) throw new KnowledgeBaseError(problems);
+  return { entries, byRule, shared, mitre };
+}

@@ -1,0 +1,62 @@
+import type { FalcoAlert, FieldValue } from "../falco/alert.js";
+
+/** `{{k8s.pod.name}}`, `{{proc.aname[2]}}`, `{{hostname}}` */
+export const PLACEHOLDER = /\{\{\s*([A-Za-z0-9_]+(?:\.[A-Za-z0-9_]+)*(?:\[[^\]\s{}]*\])?)\s*\}\}/g;
+
+export function placeholdersIn(template: string): string[] {
+  return [...template.matchAll(PLACEHOLDER)].map((m) => m[1]!);
+}
+
+/** Falco's ways of saying "no value": null, empty, `<NA>`. */
+export function isAbsent(value: FieldValue | undefined): value is null | undefined | "" | "<NA>" {
+  return value === null || value === undefined || value === "" || value === "<NA>";
+}
+
+export type Lookup = { value: string } | { missing: string };
+
+/** A field's value as text, or why it cannot be used. */
+export function lookupField(alert: FalcoAlert, field: string): Lookup {
+  if (field === "hostname") {
+    return alert.hostname ? { value: alert.hostname } : { missing: "the alert names no host" };
+  }
+  const value = alert.outputFields[field];
+  if (isAbsent(value)) return { missing: `the alert carries no ${field}` };
+  // Falco reports host processes with container.id "host": there is no container to act on.
+  if ((field === "container.id" || field === "container.name") && value === "host") {
+    return { missing: "the process ran on the host, not in a container" };
+  }
+  return { value: String(value) };
+}
+
+const SHELL_SAFE = /^[A-Za-z0-9_@%+=:,./-]+$/;
+
+/** Quotes a value so that a shell reads it as one literal word, whatever it contains. */
+export function shellQuote(value: string): string {
+  if (SHELL_SAFE.test(value)) return value;
+  return `'${value.replaceAll("'", `'\\''`)}'`;
+}
+
+/** A YAML double-quoted scalar (JSON strings are valid YAML). */
+export function yamlQuote(value: string): string {
+  return JSON.stringify(value);
+}
+
+export interface Filled {
+  /** The template with every placeholder replaced, or null when a field is missing. */
+  text: string | null;
+  /** Why it could not be filled, one reason per missing field. */
+  missing: string[];
+}
+
+export function fillTemplate(template: string, alert: FalcoAlert, quote: (value: string) => string): Filled {
+  const missing: string[] = [];
+  const text = template.replace(PLACEHOLDER, (_all, field: string) => {
+    const found = lookupField(alert, field);
+    if ("missing" in found) {
+      if (!missing.includes(found.missing)) missing.push(found.missing);
+      return "";
+    }
+    return quote(found.value);
+  });
+  return missing.length > 0 ? { text: null, missing } : { text, missing };
+}

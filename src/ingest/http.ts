@@ -1,0 +1,214 @@
+import express, { type NextFunction, type Request, type Response } from "express";
+import type { Redis } from "ioredis";
+import type { Logger } from "pino";
+import { enrich } from "../enrich/enrich.js";
+import type { KnowledgeBase } from "../enrich/knowledge.js";
+import { type BodyFormat, parseAlertBody } from "../falco/body.js";
+import { stringifyLossless } from "../falco/json.js";
+import { formatIssue } from "../falco/schema.js";
+import type { DeliveryQueue } from "../queue/producer.js";
+import { withDeadline } from "../queue/redis.js";
+import { type AlertStore, stateOf } from "../store/alert-store.js";
+import { presentedToken, tokenMatches } from "./auth.js";
+
+export interface HttpDeps {
+  store: AlertStore;
+  queue: DeliveryQueue;
+  /** The producer's Redis connection, pinged by /readyz. */
+  redis: Redis;
+  kb: KnowledgeBase;
+  ingestToken: string | undefined;
+  maxBodyBytes: number;
+  log: Logger;
+}
+
+/** How long a request may wait on Redis before answering 503. */
+const REDIS_DEADLINE_MS = 2000;
+
+const CONTENT_TYPES: Record<string, BodyFormat> = {
+  "application/json": "json",
+  "text/json": "json",
+  "application/x-ndjson": "ndjson",
+  "application/ndjson": "ndjson",
+  "application/jsonl": "ndjson",
+  "application/x-jsonlines": "ndjson",
+  "application/jsonlines": "ndjson",
+  // Sent by Falco's http_output when json_output is off; parsed as JSON so the error says what to fix.
+  "text/plain": "json",
+};
+
+function fail(res: Response, status: number, error: string, extra: Record<string, unknown> = {}): void {
+  res.status(status).json({ error, ...extra });
+}
+
+function requireToken(expected: string | undefined) {
+  return (req: Request, res: Response, next: NextFunction) => {
+    if (!expected) return next();
+    const token = presentedToken(req);
+    if (token !== null && tokenMatches(token, expected)) return next();
+    res.set("WWW-Authenticate", 'Bearer realm="falco-chatops"');
+    fail(
+      res,
+      401,
+      token === null
+        ? "missing token: send Authorization: Bearer <INGEST_TOKEN>, or add ?token=<INGEST_TOKEN> to the URL"
+        : "wrong token: it does not match INGEST_TOKEN",
+    );
+  };
+}
+
+/** The API's view of a stored alert: the contract operators script against. */
+export function alertResource(
+  stored: NonNullable<Awaited<ReturnType<AlertStore["get"]>>>,
+  kb: KnowledgeBase,
+) {
+  const { alert } = stored;
+  const enrichment = enrich(alert, kb);
+  return {
+    uuid: alert.uuid,
+    rule: alert.rule,
+    priority: alert.priority,
+    source: alert.source,
+    hostname: alert.hostname,
+    time: alert.time,
+    output: alert.output,
+    outputFields: alert.outputFields,
+    tags: alert.tags,
+    receivedAt: stored.receivedAt,
+    state: stateOf(stored),
+    acknowledgedBy: stored.acknowledgedBy,
+    acknowledgedAt: stored.acknowledgedAt,
+    escalatedBy: stored.escalatedBy,
+    escalatedAt: stored.escalatedAt,
+    slack: stored.slack,
+    escalation: stored.escalation,
+    delivery: stored.delivery,
+    enrichment: {
+      knowledgeId: enrichment.knowledgeId,
+      match: enrichment.match,
+      relatedRule: enrichment.relatedRule,
+      mitre: enrichment.mitre.map((m) => m.id),
+      verdict: enrichment.verdict?.id ?? null,
+    },
+    uuidGenerated: alert.uuidGenerated,
+    timeDerivedFrom: alert.timeDerivedFrom,
+    repairs: alert.repairs,
+  };
+}
+
+/**
+ * The HTTP routes falco-chatops serves besides Slack's: ingest, lookup and health. Slack's receiver
+ * is mounted on the same app by the composition root.
+ */
+export function createHttpApp(deps: HttpDeps): express.Express {
+  const { store, queue, redis, kb, log } = deps;
+  const app = express();
+  app.disable("x-powered-by");
+  app.set("query parser", "simple");
+
+  app.get("/healthz", (_req, res) => {
+    res.json({ status: "ok" });
+  });
+
+  app.get("/readyz", async (_req, res) => {
+    try {
+      await withDeadline(redis.ping(), 1000, "Redis PING");
+      res.json({ status: "ready", redis: "ok" });
+    } catch (error) {
+      res.status(503).json({ status: "not ready", redis: (error as Error).message });
+    }
+  });
+
+  const auth = requireToken(deps.ingestToken);
+
+  app.post(
+    "/falco",
+    auth,
+    (req, res, next) => {
+      const type = (req.get("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
+      if (type !== "" && !(type in CONTENT_TYPES)) {
+        return fail(
+          res,
+          415,
+          `Content-Type "${type}" is not supported: send application/json (one Falco alert or an array of them) ` +
+            `or application/x-ndjson (one alert per line); with curl add -H 'Content-Type: application/json'`,
+        );
+      }
+      res.locals.format = CONTENT_TYPES[type] ?? "json";
+      next();
+    },
+    express.raw({ type: () => true, limit: deps.maxBodyBytes }),
+    async (req, res) => {
+      const receivedAt = new Date();
+      const body = Buffer.isBuffer(req.body) ? req.body.toString("utf8") : "";
+      const parsed = parseAlertBody(body, res.locals.format as BodyFormat, receivedAt);
+      if (!parsed.ok) {
+        const shown = parsed.issues.slice(0, 20);
+        const more = parsed.issues.length - shown.length;
+        return fail(res, 400, shown.map(formatIssue).join("; ") + (more > 0 ? `; and ${more} more` : ""), {
+          issues: shown,
+        });
+      }
+      const alerts = parsed.alerts;
+      try {
+        const outcomes = await withDeadline(
+          store.createMany(alerts, receivedAt),
+          REDIS_DEADLINE_MS,
+          "storing alerts",
+        );
+        const toQueue = alerts.filter((_, i) => outcomes[i] !== "duplicate").map((a) => a.uuid);
+        await withDeadline(queue.enqueue([...new Set(toQueue)]), REDIS_DEADLINE_MS, "queueing alerts");
+        const duplicates = alerts.filter((_, i) => outcomes[i] !== "new").map((a) => a.uuid);
+        for (const a of alerts)
+          if (a.repairs.length)
+            log.warn({ uuid: a.uuid, repairs: a.repairs }, "accepted an alert Falco emitted as invalid JSON");
+        log.debug({ accepted: alerts.length, duplicates: duplicates.length }, "alerts accepted");
+        res.status(202).json({ accepted: alerts.length, uuids: alerts.map((a) => a.uuid), duplicates });
+      } catch (error) {
+        log.error({ err: error }, "Redis unavailable: alerts not accepted");
+        res.set("Retry-After", "5");
+        fail(
+          res,
+          503,
+          `Redis is unavailable, nothing was accepted; retry later (${(error as Error).message})`,
+        );
+      }
+    },
+  );
+
+  app.get("/alerts/:uuid", auth, async (req, res) => {
+    const uuid = String(req.params.uuid);
+    try {
+      const stored = await withDeadline(store.get(uuid), REDIS_DEADLINE_MS, "reading the alert");
+      if (!stored) return fail(res, 404, `no alert with uuid "${uuid}"`);
+      res.type("application/json").send(stringifyLossless(alertResource(stored, kb)));
+    } catch (error) {
+      res.set("Retry-After", "5");
+      fail(res, 503, `Redis is unavailable (${(error as Error).message})`);
+    }
+  });
+
+  return app;
+}
+
+/** Added last, after Slack's receiver: JSON answers for unknown routes and body errors. */
+export function finishHttpApp(app: express.Express, log: Logger): void {
+  app.use((req, res) => {
+    fail(res, 404, `no route for ${req.method} ${req.path}: alerts go to POST /falco`);
+  });
+  app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    const e = error as { status?: number; type?: string; limit?: number; message?: string };
+    if (e.type === "entity.too.large")
+      return fail(
+        res,
+        413,
+        `body is larger than MAX_BODY_BYTES (${e.limit} bytes): send fewer alerts per request`,
+      );
+    if (e.type === "encoding.unsupported" || e.type === "charset.unsupported")
+      return fail(res, 415, `unsupported body encoding: ${e.message}`);
+    if (typeof e.status === "number" && e.status >= 400 && e.status < 500)
+      return fail(res, e.status, e.message ?? "bad request");
+    log.error({ err: error }, "unhandled error in HTTP request");
+    fail(res, 500, "internal error; see the server log");
+  });
+}

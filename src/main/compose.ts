@@ -1,0 +1,135 @@
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { Worker } from "bullmq";
+import type { Logger } from "pino";
+import type { Config } from "../config/config.js";
+import type { KnowledgeBase } from "../enrich/knowledge.js";
+import { createHttpApp, finishHttpApp } from "../ingest/http.js";
+import { DeliveryQueue } from "../queue/producer.js";
+import { awaitReady, producerConnection, workerConnection } from "../queue/redis.js";
+import { createDeliveryWorker } from "../queue/worker.js";
+import { createSlackApp } from "../slack/app.js";
+import { createSlackClient } from "../slack/client.js";
+import { AlertDelivery } from "../slack/delivery.js";
+import { AlertStore } from "../store/alert-store.js";
+
+/** The URL without its password, for logs. */
+function redactUrl(url: string): string {
+  return url.replace(/\/\/([^:@/]*):[^@/]*@/, "//$1:***@");
+}
+
+export interface Running {
+  close(): Promise<void>;
+}
+
+export interface WebProcess extends Running {
+  server: Server;
+  port: number;
+}
+
+/** HTTP ingest, lookups, health, and Slack's listeners: the `web` process. */
+export async function startWeb(
+  config: Config,
+  redisUrl: string,
+  kb: KnowledgeBase,
+  log: Logger,
+): Promise<WebProcess> {
+  const redis = producerConnection(redisUrl, "falco-chatops:web");
+  if (!(await awaitReady(redis, 3000)))
+    log.error({ redisUrl: redactUrl(redisUrl) }, "Redis is not reachable yet: answering 503 until it is");
+  const store = new AlertStore(redis, config.keyPrefix);
+  const queue = new DeliveryQueue(redis, config.keyPrefix);
+  const app = createHttpApp({
+    store,
+    queue,
+    redis,
+    kb,
+    ingestToken: config.ingestToken,
+    maxBodyBytes: config.maxBodyBytes,
+    log,
+  });
+
+  const slackApp = config.slack
+    ? createSlackApp(
+        config.slack,
+        app,
+        { store, kb, escalationChannel: config.slack.escalationChannel, log },
+        log,
+      )
+    : null;
+  finishHttpApp(app, log);
+  if (config.slack?.appToken && slackApp) await slackApp.start();
+
+  const server = await new Promise<Server>((resolve, reject) => {
+    const s = app.listen(config.port, (error?: Error) => (error ? reject(error) : resolve(s)));
+  });
+  // Falco's http_output keeps connections alive; keep ours open a little longer than typical proxies.
+  server.keepAliveTimeout = 65_000;
+  const port = (server.address() as AddressInfo).port;
+  log.info(
+    { port },
+    `listening on port ${port}: POST /falco, GET /alerts/:uuid, /healthz, /readyz${config.slack && !config.slack.appToken ? ", POST /slack/events" : ""}`,
+  );
+
+  return {
+    server,
+    port,
+    async close() {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      if (slackApp && config.slack?.appToken) await slackApp.stop();
+      await queue.close();
+      redis.disconnect();
+    },
+  };
+}
+
+export interface WorkerProcess extends Running {
+  worker: Worker;
+}
+
+/** BullMQ workers that enrich alerts and post them: the `worker` process. */
+export async function startWorker(
+  config: Config,
+  redisUrl: string,
+  kb: KnowledgeBase,
+  log: Logger,
+  /** Where preview mode prints rendered messages (stdout by default). */
+  preview?: (text: string) => void,
+): Promise<WorkerProcess> {
+  const storeRedis = producerConnection(redisUrl, "falco-chatops:worker-store");
+  const bullRedis = workerConnection(redisUrl, "falco-chatops:worker");
+  if (!(await awaitReady(storeRedis, 3000)))
+    log.error({ redisUrl: redactUrl(redisUrl) }, "Redis is not reachable yet: waiting for it");
+  const store = new AlertStore(storeRedis, config.keyPrefix);
+  const slack = config.slack
+    ? {
+        client: createSlackClient(config.slack.botToken, config.slack.apiUrl, log),
+        channel: config.slack.channel,
+      }
+    : null;
+  const delivery = new AlertDelivery(store, kb, slack, log, preview);
+  const worker = createDeliveryWorker({
+    connection: bullRedis,
+    keyPrefix: config.keyPrefix,
+    concurrency: config.workerConcurrency,
+    maxPerSecond: slack ? config.slackMaxPostsPerSecond : null,
+    delivery,
+    store,
+    log,
+  });
+  log.info(
+    { concurrency: config.workerConcurrency },
+    slack
+      ? `worker posting to Slack channel ${slack.channel}`
+      : "worker in preview mode: messages are printed here",
+  );
+  return {
+    worker,
+    async close() {
+      await worker.close();
+      bullRedis.disconnect();
+      storeRedis.disconnect();
+    },
+  };
+}

@@ -1,0 +1,63 @@
+import { type Job, RateLimitError, UnrecoverableError, Worker } from "bullmq";
+import type { Redis } from "ioredis";
+import type { Logger } from "pino";
+import type { AlertDelivery } from "../slack/delivery.js";
+import type { AlertStore } from "../store/alert-store.js";
+import { DELIVERY_QUEUE, type DeliverJobData, queuePrefix } from "./names.js";
+
+export interface DeliveryWorkerOptions {
+  connection: Redis;
+  keyPrefix: string;
+  concurrency: number;
+  /** Posts per second across every worker (BullMQ's limiter is global to the queue); null: unlimited. */
+  maxPerSecond: number | null;
+  delivery: AlertDelivery;
+  store: AlertStore;
+  log: Logger;
+}
+
+/**
+ * Runs delivery jobs. A Slack 429 pauses the queue for Retry-After through BullMQ's rate limiter,
+ * which puts the job back without spending one of its attempts.
+ */
+export function createDeliveryWorker(options: DeliveryWorkerOptions): Worker<DeliverJobData> {
+  const { delivery, log, store } = options;
+  const worker: Worker<DeliverJobData> = new Worker<DeliverJobData>(
+    DELIVERY_QUEUE,
+    async (job: Job<DeliverJobData>) => {
+      const outcome = await delivery.deliver(job.data.uuid);
+      switch (outcome.kind) {
+        case "done":
+          return;
+        case "rate_limited":
+          await worker.rateLimit(outcome.retryAfterMs);
+          throw new RateLimitError();
+        case "permanent_failure":
+          throw new UnrecoverableError(outcome.error);
+        case "retry":
+          throw new Error(outcome.error);
+      }
+    },
+    {
+      connection: options.connection,
+      prefix: queuePrefix(options.keyPrefix),
+      concurrency: options.concurrency,
+      ...(options.maxPerSecond ? { limiter: { max: options.maxPerSecond, duration: 1000 } } : {}),
+      autorun: true,
+    },
+  );
+  worker.on("failed", (job, error) => {
+    if (!job) return;
+    const final = error instanceof UnrecoverableError || job.attemptsMade >= (job.opts.attempts ?? 1);
+    if (!final || error.name === "RateLimitError") return;
+    log.error(
+      { uuid: job.data.uuid, jobId: job.id, err: error },
+      "delivery failed for good; the alert stays stored",
+    );
+    void store
+      .setDelivery(job.data.uuid, { status: "failed", error: error.message, at: new Date().toISOString() })
+      .catch(() => {});
+  });
+  worker.on("error", (error) => log.warn({ err: error }, "delivery worker error"));
+  return worker;
+}

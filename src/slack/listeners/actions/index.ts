@@ -1,0 +1,167 @@
+import type { App, BlockAction, ButtonAction } from "@slack/bolt";
+import type { WebClient } from "@slack/web-api";
+import { ACTIONS, mitigationThreadMessages } from "../../../../blocks/alert-message.js";
+import { renderEscalation } from "../../../../blocks/escalation.js";
+import { escapeMrkdwn, slackDate, userMention } from "../../../../blocks/escape.js";
+import type { SlackRef, StoredAlert } from "../../../store/alert-store.js";
+import { SAFE_POST_OPTIONS } from "../../delivery.js";
+import { renderStored, viewOf } from "../../render.js";
+import type { ListenerDeps } from "../deps.js";
+
+interface Click {
+  uuid: string;
+  user: string;
+  channel: string | undefined;
+  messageTs: string | undefined;
+}
+
+function clickOf(body: BlockAction, action: ButtonAction): Click {
+  return {
+    uuid: action.value ?? "",
+    user: body.user.id,
+    channel: body.channel?.id ?? body.container?.channel_id,
+    messageTs: body.message?.ts ?? body.container?.message_ts,
+  };
+}
+
+async function tell(client: WebClient, click: Click, text: string): Promise<void> {
+  if (!click.channel) return;
+  await client.chat.postEphemeral({ channel: click.channel, user: click.user, text, ...SAFE_POST_OPTIONS });
+}
+
+function messageRef(stored: StoredAlert, click: Click): SlackRef | null {
+  if (stored.slack) return stored.slack;
+  return click.channel && click.messageTs ? { channel: click.channel, ts: click.messageTs } : null;
+}
+
+/** Buttons on alert messages: acknowledge, escalate, show and hide the mitigation steps. */
+export function register(app: App, deps: ListenerDeps): void {
+  const { store, kb, log } = deps;
+
+  /** Re-renders the alert message from the stored state, posting long mitigation steps to its thread. */
+  async function refresh(client: WebClient, uuid: string, click: Click): Promise<void> {
+    let stored = await store.get(uuid);
+    if (!stored) return;
+    const ref = messageRef(stored, click);
+    if (!ref) return;
+    let message = renderStored(stored, kb);
+    if (!message.mitigationFits && !stored.mitigationInThread) {
+      for (const part of mitigationThreadMessages(viewOf(stored, kb))) {
+        await client.chat.postMessage({
+          channel: ref.channel,
+          thread_ts: ref.ts,
+          text: part.text,
+          blocks: part.blocks,
+          ...SAFE_POST_OPTIONS,
+        });
+      }
+      await store.setMitigationInThread(uuid);
+      stored = (await store.get(uuid)) ?? stored;
+      message = renderStored(stored, kb);
+    }
+    await client.chat.update({
+      channel: ref.channel,
+      ts: ref.ts,
+      text: message.text,
+      blocks: message.blocks,
+    });
+  }
+
+  async function claim(kind: "acknowledged" | "escalated", client: WebClient, click: Click): Promise<void> {
+    const result = await store.claim(click.uuid, kind, click.user, new Date());
+    if (result.outcome === "missing") {
+      await tell(
+        client,
+        click,
+        `This alert (${escapeMrkdwn(click.uuid)}) is no longer stored, so it cannot be ${kind}.`,
+      );
+      return;
+    }
+    if (result.outcome === "already") {
+      const who = result.by === click.user ? "You" : userMention(result.by);
+      await tell(
+        client,
+        click,
+        `${who} already ${kind === "acknowledged" ? "acknowledged" : "escalated"} this alert${result.at ? ` at ${slackDate(result.at)}` : ""}.`,
+      );
+      return;
+    }
+    log.info({ uuid: click.uuid, user: click.user }, `alert ${kind}`);
+    await refresh(client, click.uuid, click);
+    if (kind === "escalated") await escalate(client, click);
+  }
+
+  async function escalate(client: WebClient, click: Click): Promise<void> {
+    const stored = await store.get(click.uuid);
+    if (!stored) return;
+    const ref = messageRef(stored, click);
+    let permalink: string | null = null;
+    if (ref) {
+      try {
+        permalink =
+          (await client.chat.getPermalink({ channel: ref.channel, message_ts: ref.ts })).permalink ?? null;
+      } catch (error) {
+        log.warn({ err: error, uuid: click.uuid }, "could not get the alert's permalink");
+      }
+    }
+    const message = renderEscalation(stored.alert, click.user, permalink);
+    const posted = await client.chat.postMessage({
+      channel: deps.escalationChannel,
+      text: message.text,
+      blocks: message.blocks,
+      ...SAFE_POST_OPTIONS,
+    });
+    if (posted.ts) await store.setEscalation(click.uuid, { channel: deps.escalationChannel, ts: posted.ts });
+  }
+
+  const handle =
+    (work: (client: WebClient, click: Click) => Promise<void>) =>
+    async ({
+      ack,
+      body,
+      action,
+      client,
+    }: {
+      ack: () => Promise<void>;
+      body: BlockAction;
+      action: ButtonAction;
+      client: WebClient;
+    }) => {
+      // Slack wants the ack within 3 seconds; everything else happens after it.
+      await ack();
+      const click = clickOf(body, action);
+      try {
+        await work(client, click);
+      } catch (error) {
+        log.error({ err: error, uuid: click.uuid, action: action.action_id }, "button handler failed");
+        await tell(
+          client,
+          click,
+          "Sorry, that did not work (Slack or Redis answered with an error). Please try again.",
+        ).catch(() => {});
+      }
+    };
+
+  app.action<BlockAction<ButtonAction>>(
+    ACTIONS.acknowledge,
+    handle((client, click) => claim("acknowledged", client, click)),
+  );
+  app.action<BlockAction<ButtonAction>>(
+    ACTIONS.escalate,
+    handle((client, click) => claim("escalated", client, click)),
+  );
+  app.action<BlockAction<ButtonAction>>(
+    ACTIONS.expand,
+    handle(async (client, click) => {
+      await store.setExpanded(click.uuid, true);
+      await refresh(client, click.uuid, click);
+    }),
+  );
+  app.action<BlockAction<ButtonAction>>(
+    ACTIONS.collapse,
+    handle(async (client, click) => {
+      await store.setExpanded(click.uuid, false);
+      await refresh(client, click.uuid, click);
+    }),
+  );
+}

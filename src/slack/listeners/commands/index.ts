@@ -1,0 +1,90 @@
+import type { App } from "@slack/bolt";
+import type { WebClient } from "@slack/web-api";
+import { escapeMrkdwn } from "../../../../blocks/escape.js";
+import {
+  type LookupView,
+  renderHelp,
+  renderLookup,
+  renderNotice,
+  renderRecent,
+} from "../../../../blocks/lookup.js";
+import type { SlackMessage } from "../../../../blocks/limits.js";
+import { ALERT_ID } from "../../../falco/schema.js";
+import { type StoredAlert, stateOf } from "../../../store/alert-store.js";
+import type { ListenerDeps } from "../deps.js";
+
+/** Shortest uuid prefix `/falco` accepts, so a lookup cannot wander through unrelated alerts. */
+export const MIN_PREFIX = 8;
+
+async function permalinkOf(client: WebClient, stored: StoredAlert): Promise<string | null> {
+  if (!stored.slack) return null;
+  try {
+    const r = await client.chat.getPermalink({ channel: stored.slack.channel, message_ts: stored.slack.ts });
+    return r.permalink ?? null;
+  } catch {
+    return null;
+  }
+}
+
+function lookupView(stored: StoredAlert, permalink: string | null): LookupView {
+  return {
+    alert: stored.alert,
+    triage: {
+      acknowledgedBy: stored.acknowledgedBy,
+      acknowledgedAt: stored.acknowledgedAt,
+      escalatedBy: stored.escalatedBy,
+      escalatedAt: stored.escalatedAt,
+    },
+    state: stateOf(stored),
+    permalink,
+  };
+}
+
+/** The answer to `/falco <text>`, pure apart from the store and permalink reads. */
+export async function answerFalcoCommand(
+  text: string,
+  deps: ListenerDeps,
+  client: WebClient,
+): Promise<SlackMessage> {
+  const words = text.trim().split(/\s+/).filter(Boolean);
+  const first = words[0]?.toLowerCase();
+  if (!first || first === "help") return renderHelp();
+  if (first === "recent") {
+    const alerts = await deps.store.recent(10);
+    return renderRecent(alerts.map((a) => lookupView(a, null)));
+  }
+  const id = words[0]!;
+  if (!ALERT_ID.test(id)) return renderHelp(`\`${escapeMrkdwn(id.slice(0, 80))}\` is not an alert uuid.`);
+  const found = await deps.store.resolve(id, MIN_PREFIX);
+  if ("tooShort" in found)
+    return renderNotice(`Give at least ${MIN_PREFIX} characters of the uuid (you gave ${id.length}).`);
+  if ("notFound" in found)
+    return renderNotice(
+      `No alert with uuid \`${escapeMrkdwn(id)}\`. Alerts are looked up by the uuid shown under each alert message.`,
+    );
+  if ("ambiguous" in found)
+    return renderNotice(
+      `\`${escapeMrkdwn(id)}\` matches several alerts: ${found.ambiguous.map((u) => `\`${escapeMrkdwn(u)}\``).join(", ")}. Give more characters.`,
+    );
+  const stored = await deps.store.get(found.found);
+  if (!stored) return renderNotice(`No alert with uuid \`${escapeMrkdwn(id)}\`.`);
+  return renderLookup(lookupView(stored, await permalinkOf(client, stored)));
+}
+
+/** The `/falco` slash command. */
+export function register(app: App, deps: ListenerDeps): void {
+  app.command("/falco", async ({ ack, command, respond, client }) => {
+    // Acknowledge at once (Slack allows 3 seconds), then answer through the response_url.
+    await ack();
+    try {
+      const answer = await answerFalcoCommand(command.text ?? "", deps, client);
+      await respond({ response_type: "ephemeral", text: answer.text, blocks: answer.blocks });
+    } catch (error) {
+      deps.log.error({ err: error }, "/falco failed");
+      await respond({
+        response_type: "ephemeral",
+        text: "Sorry, the lookup failed (Redis unavailable?). Please try again.",
+      }).catch(() => {});
+    }
+  });
+}

@@ -1,0 +1,11 @@
+import type { Logger } from "pino";
+import type { KnowledgeBase } from "../../enrich/knowledge.js";
+import type { AlertStore } from "../../store/alert-store.js";
+
+/** What Slack listeners need; the composition root provides it. */
+export interface ListenerDeps {
+  store: AlertStore;
+  kb: KnowledgeBase;
+  escalationChannel: string;
+  log: Logger;
+}
