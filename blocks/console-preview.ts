@@ -4,7 +4,8 @@ import type { Block } from "./limits.js";
 function unmark(text: string): string {
   return text
     .replace(/<!date\^\d+\^[^|>]*\|([^>]*)>/g, "$1")
-    .replace(/<(https?:[^|>]+)\|([^>]+)>/g, "$2 ($1)")
+    .replace(/<(https?:[^|>]+)\|([^>]+)>/g, "$2")
+    .replace(/\*([^*\n]+)\*/g, "$1")
     .replace(/<@([A-Z0-9]+)>/g, "@$1")
     .replaceAll("&lt;", "<")
     .replaceAll("&gt;", ">")

@@ -13,56 +13,56 @@ const optional = (value: string | undefined) =>
  * The environment as the operator writes it. Empty strings count as unset, so a `.env` line such as
  * `SLACK_BOT_TOKEN=` means "not configured" rather than "configured with an empty token".
  */
-const EnvSchema = z
-  .object({
-    PORT: z.coerce.number().int().min(0).max(65535).default(3000),
-    REDIS_URL: z.url({ protocol: /^rediss?$/, error: "must be a redis:// or rediss:// URL" }).optional(),
-    REDIS_KEY_PREFIX: z
-      .string()
-      .regex(/^[A-Za-z0-9:{}_-]{1,64}$/, "may hold only letters, digits and : { } _ - (at most 64)")
-      .default("falco-chatops"),
-    SLACK_BOT_TOKEN: z.string().startsWith("xoxb-", "must be a bot token starting with xoxb-").optional(),
-    SLACK_SIGNING_SECRET: z.string().min(8, "looks too short to be a signing secret").optional(),
-    SLACK_APP_TOKEN: z
-      .string()
-      .startsWith("xapp-", "must be an app-level token starting with xapp-")
-      .optional(),
-    SLACK_API_URL: z.url({ protocol: /^https?$/ }).default("https://slack.com/api/"),
-    SLACK_CHANNEL: channelId.optional(),
-    SLACK_ESCALATION_CHANNEL: channelId.optional(),
-    INGEST_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
-    MAX_BODY_BYTES: z.coerce
-      .number()
-      .int()
-      .min(1024)
-      .max(64 * 1024 * 1024)
-      .default(1024 * 1024),
-    SLACK_MAX_POSTS_PER_SECOND: z.coerce.number().int().min(1).max(1000).default(1),
-    WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),
-    LOG_LEVEL: z.enum(LOG_LEVELS).default("info"),
-    LOG_FORMAT: z.enum(["json", "pretty"]).optional(),
-  })
-  .superRefine((env, ctx) => {
-    if (env.SLACK_BOT_TOKEN) {
-      if (!env.SLACK_CHANNEL)
-        ctx.addIssue({
-          code: "custom",
-          path: ["SLACK_CHANNEL"],
-          message: "is required with SLACK_BOT_TOKEN",
-        });
-      if (!env.SLACK_SIGNING_SECRET)
-        ctx.addIssue({
-          code: "custom",
-          path: ["SLACK_SIGNING_SECRET"],
-          message: "is required with SLACK_BOT_TOKEN (Basic Information → App Credentials)",
-        });
-    } else {
-      for (const name of ["SLACK_APP_TOKEN", "SLACK_CHANNEL", "SLACK_ESCALATION_CHANNEL"] as const) {
-        if (env[name])
-          ctx.addIssue({ code: "custom", path: [name], message: "is set but SLACK_BOT_TOKEN is not" });
-      }
+const EnvSchema = z.object({
+  PORT: z.coerce
+    .number({ error: "must be a port number (0-65535)" })
+    .int("must be a port number (0-65535)")
+    .min(0, "must be a port number (0-65535)")
+    .max(65535, "must be a port number (0-65535)")
+    .default(3000),
+  REDIS_URL: z.url({ protocol: /^rediss?$/, error: "must be a redis:// or rediss:// URL" }).optional(),
+  REDIS_KEY_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9:{}_-]{1,64}$/, "may hold only letters, digits and : { } _ - (at most 64)")
+    .default("falco-chatops"),
+  SLACK_BOT_TOKEN: z.string().startsWith("xoxb-", "must be a bot token starting with xoxb-").optional(),
+  SLACK_SIGNING_SECRET: z.string().min(8, "looks too short to be a signing secret").optional(),
+  SLACK_APP_TOKEN: z
+    .string()
+    .startsWith("xapp-", "must be an app-level token starting with xapp-")
+    .optional(),
+  SLACK_API_URL: z.url({ protocol: /^https?$/ }).default("https://slack.com/api/"),
+  SLACK_CHANNEL: channelId.optional(),
+  SLACK_ESCALATION_CHANNEL: channelId.optional(),
+  INGEST_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
+  MAX_BODY_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(64 * 1024 * 1024)
+    .default(1024 * 1024),
+  SLACK_MAX_POSTS_PER_SECOND: z.coerce.number().int().min(1).max(1000).default(1),
+  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),
+  LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(", ")}` }).default("info"),
+  LOG_FORMAT: z.enum(["json", "pretty"], { error: "must be json or pretty" }).optional(),
+});
+
+/** Rules between variables, checked even when single values are also wrong, so one run lists everything. */
+function crossProblems(env: Record<string, string | undefined>): string[] {
+  const problems: string[] = [];
+  if (env.SLACK_BOT_TOKEN) {
+    if (!env.SLACK_CHANNEL) problems.push("SLACK_CHANNEL is required with SLACK_BOT_TOKEN");
+    if (!env.SLACK_SIGNING_SECRET)
+      problems.push(
+        "SLACK_SIGNING_SECRET is required with SLACK_BOT_TOKEN (Basic Information → App Credentials)",
+      );
+  } else {
+    for (const name of ["SLACK_APP_TOKEN", "SLACK_CHANNEL", "SLACK_ESCALATION_CHANNEL"]) {
+      if (env[name]) problems.push(`${name} is set but SLACK_BOT_TOKEN is not`);
     }
-  });
+  }
+  return problems;
+}
 
 export interface SlackConfig {
   botToken: string;
@@ -106,16 +106,15 @@ export class ConfigError extends Error {
 /** Parses the whole environment once; on failure throws one ConfigError naming every bad variable. */
 export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config {
   const raw: Record<string, string | undefined> = {};
-  for (const key of Object.keys(EnvSchema.shape ?? {})) raw[key] = optional(environment[key]);
+  for (const key of Object.keys(EnvSchema.shape)) raw[key] = optional(environment[key]);
   const parsed = EnvSchema.safeParse(raw);
-  if (!parsed.success) {
-    throw new ConfigError(
-      parsed.error.issues.map((issue) => {
-        const name = issue.path.join(".") || "environment";
-        return `${name} ${issue.message}`;
-      }),
-    );
-  }
+  const problems = [
+    ...(parsed.success
+      ? []
+      : parsed.error.issues.map((issue) => `${issue.path.join(".") || "environment"} ${issue.message}`)),
+    ...crossProblems(raw),
+  ];
+  if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   const env = parsed.data;
   return {
     port: env.PORT,

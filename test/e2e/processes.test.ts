@@ -1,0 +1,178 @@
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { FakeSlack } from "../helpers/fake-slack.js";
+import { dropPrefix, TEST_REDIS_URL, uniquePrefix, waitFor } from "../helpers/redis.js";
+
+/** These tests run the built entry points (`npm test` builds first), as `npm start` and the Procfile do. */
+const ROOT = resolve(import.meta.dirname, "../..");
+const dist = (p: string) => resolve(ROOT, "dist/src", p);
+const memfd = readFileSync(resolve(ROOT, "examples/memfd-create.json"), "utf8");
+
+interface Proc {
+  child: ChildProcess;
+  out: string[];
+  port: () => number | undefined;
+}
+
+function run(script: string, env: Record<string, string>): Proc {
+  const child = spawn(process.execPath, [dist(script)], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? "", LOG_FORMAT: "json", LOG_LEVEL: "info", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const out: string[] = [];
+  child.stdout!.on("data", (d: Buffer) => out.push(d.toString()));
+  child.stderr!.on("data", (d: Buffer) => out.push(d.toString()));
+  return {
+    child,
+    out,
+    port: () => {
+      const m = /"port":(\d+)/.exec(out.join(""));
+      return m ? Number(m[1]) : undefined;
+    },
+  };
+}
+
+function exited(child: ChildProcess): Promise<number | null> {
+  return child.exitCode !== null
+    ? Promise.resolve(child.exitCode)
+    : new Promise((r) => child.once("exit", (code) => r(code)));
+}
+
+describe("the CLI", () => {
+  it("renders Block Kit for a file and for stdin, without Redis or Slack", () => {
+    const file = spawnSync(process.execPath, [dist("cli/main.js"), "render", "examples/memfd-create.json"], {
+      cwd: ROOT,
+      encoding: "utf8",
+    });
+    expect(file.status).toBe(0);
+    const message = JSON.parse(file.stdout) as { text: string; blocks: { type: string }[] };
+    expect(message.text).toBe("Critical: Fileless execution via memfd_create on worker-node-1");
+    expect(message.blocks[0]!.type).toBe("header");
+
+    const stdin = spawnSync(process.execPath, [dist("cli/main.js"), "render", "--expanded", "-"], {
+      cwd: ROOT,
+      input: memfd,
+      encoding: "utf8",
+    });
+    expect(stdin.status).toBe(0);
+    expect(stdin.stdout).toContain("How to investigate");
+  });
+
+  it("explains a bad alert and a bad command with a non-zero exit", () => {
+    const bad = spawnSync(process.execPath, [dist("cli/main.js"), "render", "-"], {
+      cwd: ROOT,
+      input: '{"rule":"x"}',
+      encoding: "utf8",
+    });
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toContain("alert[0].priority: is required and must be a string");
+    const usage = spawnSync(process.execPath, [dist("cli/main.js"), "frobnicate"], {
+      cwd: ROOT,
+      encoding: "utf8",
+    });
+    expect(usage.status).toBe(2);
+    expect(usage.stderr).toContain("Usage:");
+    const lint = spawnSync(process.execPath, [dist("cli/main.js"), "kb", "lint"], {
+      cwd: ROOT,
+      encoding: "utf8",
+    });
+    expect(lint.status).toBe(0);
+    expect(lint.stdout).toMatch(/no problems found/);
+  });
+});
+
+describe("npm start (all in one)", () => {
+  it("exits 1 with one message naming every bad variable", async () => {
+    const p = run("main/all-in-one.js", { PORT: "-1", SLACK_BOT_TOKEN: "xoxb-x", LOG_LEVEL: "verbose" });
+    expect(await exited(p.child)).toBe(1);
+    const text = p.out.join("");
+    expect(text).toContain("Invalid configuration (4 problems)");
+    for (const name of ["PORT", "LOG_LEVEL", "SLACK_CHANNEL", "SLACK_SIGNING_SECRET"])
+      expect(text).toContain(`- ${name} `);
+  });
+
+  it("runs in preview mode without a Slack token and shuts down cleanly on SIGTERM", async () => {
+    const prefix = uniquePrefix("start");
+    const p = run("main/all-in-one.js", { PORT: "0", REDIS_URL: TEST_REDIS_URL, REDIS_KEY_PREFIX: prefix });
+    try {
+      const port = await waitFor(p.port, "the listening port");
+      await waitFor(() => p.out.join("").includes("PREVIEW MODE"), "the preview banner");
+      const res = await fetch(`http://127.0.0.1:${port}/falco`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: memfd,
+      });
+      expect(res.status).toBe(202);
+      await waitFor(
+        () => p.out.join("").includes("[preview] Critical Fileless execution via memfd_create"),
+        "the preview in the console",
+      );
+      expect(p.out.join("")).toContain("peaceful_mestorf");
+      p.child.kill("SIGTERM");
+      expect(await exited(p.child)).toBe(0);
+    } finally {
+      p.child.kill("SIGKILL");
+      await dropPrefix(prefix);
+    }
+  });
+});
+
+describe("Procfile: several web and worker processes on one Redis", () => {
+  const slack = new FakeSlack("xoxb-procs");
+  const prefix = uniquePrefix("procs");
+  const procs: Proc[] = [];
+  beforeAll(async () => {
+    await slack.start();
+    const env = {
+      PORT: "0",
+      REDIS_URL: TEST_REDIS_URL,
+      REDIS_KEY_PREFIX: prefix,
+      SLACK_BOT_TOKEN: "xoxb-procs",
+      SLACK_SIGNING_SECRET: "procs-signing-secret-123",
+      SLACK_CHANNEL: "C0PROCS",
+      SLACK_API_URL: slack.apiUrl,
+      SLACK_MAX_POSTS_PER_SECOND: "100",
+      INGEST_TOKEN: "procs-ingest-token-123456",
+    };
+    procs.push(
+      run("main/web.js", env),
+      run("main/web.js", env),
+      run("main/worker.js", env),
+      run("main/worker.js", env),
+    );
+    await waitFor(() => procs[0]!.port() && procs[1]!.port(), "both web processes");
+  });
+  afterAll(async () => {
+    for (const p of procs) p.child.kill("SIGTERM");
+    await Promise.all(procs.map((p) => exited(p.child)));
+    await slack.stop();
+    await dropPrefix(prefix);
+  });
+
+  it("posts every alert exactly once, whichever web process took it", async () => {
+    const uuids = Array.from(
+      { length: 20 },
+      (_, i) => `5ca1ab1e-0000-4000-8000-${String(i).padStart(12, "0")}`,
+    );
+    await Promise.all(
+      uuids.map(async (uuid, i) => {
+        const port = procs[i % 2]!.port();
+        const res = await fetch(`http://127.0.0.1:${port}/falco?token=procs-ingest-token-123456`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ ...JSON.parse(memfd), uuid }),
+        });
+        expect(res.status).toBe(202);
+      }),
+    );
+    await waitFor(() => slack.callsOf("chat.postMessage").length >= 20, "20 posts", 15_000);
+    await new Promise((r) => setTimeout(r, 300));
+    const posted = slack
+      .callsOf("chat.postMessage")
+      .map((c) => uuids.find((u) => JSON.stringify(c.args.blocks).includes(u)));
+    expect(posted.sort()).toEqual([...uuids].sort());
+  });
+});

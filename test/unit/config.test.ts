@@ -1,0 +1,59 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig } from "../../src/config/config.js";
+
+describe("configuration", () => {
+  it("has the documented defaults and preview mode without a token", () => {
+    const c = loadConfig({});
+    expect(c).toMatchObject({
+      port: 3000,
+      redisUrl: undefined,
+      slack: null,
+      ingestToken: undefined,
+      maxBodyBytes: 1048576,
+      logLevel: "info",
+      slackApiUrl: "https://slack.com/api/",
+    });
+  });
+
+  it("treats empty values as unset", () => {
+    expect(loadConfig({ SLACK_BOT_TOKEN: "", PORT: " " }).slack).toBeNull();
+  });
+
+  it("lists every bad variable in one error", () => {
+    let error: unknown;
+    try {
+      loadConfig({
+        PORT: "http",
+        REDIS_URL: "localhost:6379",
+        SLACK_BOT_TOKEN: "xoxp-user",
+        LOG_LEVEL: "loud",
+        INGEST_TOKEN: "short",
+      });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const message = (error as Error).message;
+    for (const name of ["PORT", "REDIS_URL", "SLACK_BOT_TOKEN", "LOG_LEVEL", "INGEST_TOKEN"])
+      expect(message).toContain(`- ${name} `);
+  });
+
+  it("requires the signing secret and channel with a token, and defaults escalations to the alert channel", () => {
+    expect(() => loadConfig({ SLACK_BOT_TOKEN: "xoxb-1" })).toThrow(
+      /SLACK_CHANNEL is required with SLACK_BOT_TOKEN[\s\S]*SLACK_SIGNING_SECRET is required/,
+    );
+    const c = loadConfig({
+      SLACK_BOT_TOKEN: "xoxb-1",
+      SLACK_SIGNING_SECRET: "0123456789abcdef",
+      SLACK_CHANNEL: "C0123",
+    });
+    expect(c.slack).toMatchObject({ channel: "C0123", escalationChannel: "C0123", appToken: undefined });
+    expect(() =>
+      loadConfig({
+        SLACK_BOT_TOKEN: "xoxb-1",
+        SLACK_SIGNING_SECRET: "0123456789abcdef",
+        SLACK_CHANNEL: "#alerts",
+      }),
+    ).toThrow(/SLACK_CHANNEL must be a Slack channel id/);
+  });
+});
