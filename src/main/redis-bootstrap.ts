@@ -47,17 +47,24 @@ export interface RedisChoice {
  * REDIS_URL if set; else a Redis already on 127.0.0.1:6379; else a private `redis-server` from PATH
  * on a free port, keeping nothing on disk. Throws with instructions when none of these works.
  */
-export async function chooseRedis(configured: string | undefined, log: Logger): Promise<RedisChoice> {
+export async function chooseRedis(
+  configured: string | undefined,
+  log: Logger,
+  /** For tests: where to look for a running Redis, and which server binary to start. */
+  options: { probePort?: number; command?: string } = {},
+): Promise<RedisChoice> {
+  const probePort = options.probePort ?? 6379;
+  const command = options.command ?? "redis-server";
   const none = { child: null, stop() {} };
   if (configured) return { url: configured, ...none };
-  if (await redisAnswers("127.0.0.1", 6379)) {
+  if (await redisAnswers("127.0.0.1", probePort)) {
     log.info("REDIS_URL not set: using the Redis on 127.0.0.1:6379");
     return { url: DEFAULT_REDIS_URL, ...none };
   }
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), "falco-chatops-redis-"));
   const child = spawn(
-    "redis-server",
+    command,
     ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir],
     {
       stdio: "ignore",
