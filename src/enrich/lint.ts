@@ -9,28 +9,71 @@ import { PLACEHOLDER } from "./placeholders.js";
  * tools you have checked exist and behave as the entry says.
  */
 export const KNOWN_PROGRAMS = new Set([
+  // containers and Kubernetes
   "kubectl",
   "docker",
   "crictl",
   "podman",
-  "find",
-  "ps",
+  "nerdctl",
+  "ctr",
+  // files and processes (read)
   "ls",
   "cat",
   "stat",
   "readlink",
+  "file",
   "sha256sum",
-  "cp",
+  "find",
   "grep",
-  "journalctl",
-  "ss",
+  "head",
+  "tail",
+  "getfacl",
+  "lsattr",
+  "getcap",
+  "ps",
+  "pstree",
+  "pgrep",
   "lsof",
+  "findmnt",
+  "lsns",
+  "lsmod",
+  "modinfo",
+  "bpftool",
+  // network (read)
+  "ss",
+  "ip",
+  "iptables",
+  "ip6tables",
+  "nft",
+  "tcpdump",
+  // users and logs (read)
   "getent",
   "id",
   "last",
+  "lastlog",
+  "who",
+  "journalctl",
   "ausearch",
+  "aureport",
+  "auditctl",
+  "crontab",
+  "systemctl",
+  "rpm",
+  "dpkg",
+  "debsums",
+  "npm",
+  // evidence and containment
+  "cp",
+  "kill",
+  "pkill",
+  "passwd",
+  "usermod",
+  "chmod",
+  "rmmod",
+  // cloud and SaaS
   "aws",
   "gcloud",
+  "gsutil",
   "gh",
   "falco",
 ]);
@@ -73,23 +116,287 @@ export const BANNED: Banned[] = [
     why: "downloads from the network; knowledge-base commands must work offline",
   },
   { pattern: /\brm\s+-[a-zA-Z]*[rR][a-zA-Z]*\s+\/(\s|$)/, why: "deletes the root filesystem" },
+  { pattern: /\bjournalctl\b.*--(vacuum|rotate|flush)/i, why: "deletes or rotates away logs (evidence)" },
+  { pattern: /\bhistory\s+-c\b|\bshred\b|\btruncate\b/i, why: "destroys evidence" },
+  {
+    pattern: /\bfind\b.*\s(-delete|-exec|-execdir|-ok)\b/i,
+    why: "deletes or runs programs on what it finds; give a plain find",
+  },
+  { pattern: /\bcrontab\s+-r\b/i, why: "deletes a crontab (evidence)" },
+  {
+    pattern: /\bchmod\b.*\s[0-7]*[2367](\s|$)|\bchmod\b.*\s(a|o|ugo)?\+[rx]*w/i,
+    why: "makes files world-writable",
+  },
+  {
+    pattern: /\bsetenforce\b|\bsysctl\b/i,
+    why: "changes kernel security settings; describe the change instead of giving a command",
+  },
 ];
 
-/** Commands that destroy evidence or disrupt service: only after a capture step, never to investigate. */
-const DESTRUCTIVE = [
-  /\bkubectl\b.*\s(delete|drain)\b/i,
-  /\b(docker|crictl|podman)\s+(rm|rmi|kill|stop)\b/i,
-  /^\s*(kill|pkill|killall|rm|shred)\b/i,
-];
+/** Subcommands that change state, per multi-command tool; everything else they do is read-only. */
+const MUTATING_SUBCOMMANDS: Record<string, Set<string>> = {
+  kubectl: new Set([
+    "apply",
+    "create",
+    "delete",
+    "edit",
+    "patch",
+    "replace",
+    "label",
+    "annotate",
+    "scale",
+    "autoscale",
+    "cordon",
+    "uncordon",
+    "drain",
+    "taint",
+    "set",
+    "exec",
+    "cp",
+    "rollout",
+    "debug",
+    "run",
+    "expose",
+    "attach",
+    "port-forward",
+    "certificate",
+  ]),
+  docker: new Set([
+    "rm",
+    "rmi",
+    "kill",
+    "stop",
+    "restart",
+    "pause",
+    "unpause",
+    "start",
+    "exec",
+    "run",
+    "cp",
+    "update",
+    "commit",
+    "network",
+    "volume",
+    "container",
+    "image",
+    "system",
+  ]),
+  podman: new Set([
+    "rm",
+    "rmi",
+    "kill",
+    "stop",
+    "restart",
+    "pause",
+    "unpause",
+    "start",
+    "exec",
+    "run",
+    "cp",
+    "update",
+    "commit",
+    "network",
+    "volume",
+    "container",
+    "image",
+    "system",
+  ]),
+  nerdctl: new Set([
+    "rm",
+    "rmi",
+    "kill",
+    "stop",
+    "restart",
+    "pause",
+    "unpause",
+    "start",
+    "exec",
+    "run",
+    "cp",
+    "update",
+    "commit",
+  ]),
+  crictl: new Set(["rm", "rmp", "rmi", "stop", "stopp", "exec", "run", "runp", "create", "start", "update"]),
+  ctr: new Set(["tasks", "containers", "images", "snapshots", "run"]),
+  systemctl: new Set([
+    "stop",
+    "start",
+    "restart",
+    "reload",
+    "disable",
+    "enable",
+    "mask",
+    "unmask",
+    "kill",
+    "daemon-reload",
+    "isolate",
+  ]),
+  iptables: new Set(["-A", "-I", "-D", "-R", "-F", "-X", "-P", "-N", "-Z"]),
+  ip6tables: new Set(["-A", "-I", "-D", "-R", "-F", "-X", "-P", "-N", "-Z"]),
+  nft: new Set(["add", "delete", "flush", "insert", "replace", "create", "destroy"]),
+  ip: new Set(["set", "add", "del", "delete", "flush", "change", "replace"]),
+  auditctl: new Set(["-a", "-A", "-d", "-D", "-w", "-W", "-e", "-f", "-b", "-r"]),
+  crontab: new Set(["-r", "-e", "-i"]),
+  npm: new Set(["install", "i", "ci", "uninstall", "update", "exec", "run", "publish", "rebuild"]),
+  aws: new Set([
+    "delete",
+    "put",
+    "create",
+    "update",
+    "attach",
+    "detach",
+    "remove",
+    "disable",
+    "deactivate",
+    "stop",
+    "terminate",
+    "revoke",
+    "modify",
+    "tag",
+    "untag",
+    "set",
+    "restore",
+  ]),
+  gcloud: new Set([
+    "delete",
+    "create",
+    "update",
+    "add-iam-policy-binding",
+    "remove-iam-policy-binding",
+    "set-iam-policy",
+    "disable",
+    "enable",
+    "stop",
+    "reset",
+    "patch",
+    "revoke",
+  ]),
+  gsutil: new Set(["rm", "cp", "mv", "iam", "acl", "setmeta", "rb", "mb"]),
+  gh: new Set([
+    "delete",
+    "create",
+    "edit",
+    "archive",
+    "rename",
+    "transfer",
+    "close",
+    "merge",
+    "secret",
+    "variable",
+    "repo",
+    "ruleset",
+  ]),
+};
 
-/** Anything that changes state: not allowed among investigation steps, which must be read-only. */
-const MUTATING = [
-  ...DESTRUCTIVE,
-  /\bkubectl\b.*\s(apply|label|annotate|patch|edit|scale|cordon|uncordon|taint|create|replace|set|exec|cp|rollout)\b/i,
-  /\b(docker|crictl|podman)\s+(exec|run|start|restart|pause|update|cp)\b/i,
-  /^\s*(cp|mv|chmod|chown|tee)\b/i,
-  /\s>>?\s*[^&]/,
-];
+/** Programs that always change something (evidence, processes, accounts, modules). */
+const MUTATING_PROGRAMS = new Set(["cp", "kill", "pkill", "passwd", "usermod", "chmod", "rmmod"]);
+
+/** Destroys or stops something: allowed only in containment, and only after a capture step. */
+const DESTRUCTIVE_WORDS = /^(delete|rm|rmi|rmp|kill|pkill|stop|stopp|drain|rmmod|terminate)$/;
+
+/** Shell words of a command, quotes removed (the command has passed `shellProblems`). */
+export function shellWords(command: string): string[] {
+  const words: string[] = [];
+  for (const m of command.matchAll(/'([^']*)'|"((?:[^"\\]|\\.)*)"|(\S+)/g))
+    words.push(m[1] ?? m[2] ?? m[3] ?? "");
+  return words;
+}
+
+/** Flags that take a value, so that the word after them is not mistaken for a subcommand. */
+const VALUE_FLAGS = new Set([
+  "-n",
+  "--namespace",
+  "--context",
+  "--kubeconfig",
+  "--cluster",
+  "--user",
+  "-H",
+  "--host",
+  "--runtime-endpoint",
+  "-r",
+  "--region",
+  "--profile",
+  "--project",
+  "--output",
+  "-o",
+  "--repo",
+  "-R",
+]);
+
+/** The words of a command that name what it does: `kubectl -n x get pods` → [get, pods]. */
+function actionWords(words: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 1; i < words.length; i++) {
+    const w = words[i]!;
+    if (VALUE_FLAGS.has(w)) {
+      i++;
+      continue;
+    }
+    if (
+      w.startsWith("-") &&
+      !/^-[A-Z]$/.test(w) &&
+      !["-r", "-e", "-i", "-a", "-A", "-d", "-D", "-w", "-W", "-f", "-b"].includes(w)
+    )
+      continue;
+    out.push(w);
+  }
+  return out;
+}
+
+/** Second-level subcommands that change state (`kubectl rollout restart`, `docker container rm`). */
+const NESTED: Record<string, Record<string, Set<string>>> = {
+  kubectl: {
+    auth: new Set(["reconcile"]),
+    rollout: new Set(["restart", "undo", "pause", "resume"]),
+    certificate: new Set(["approve", "deny"]),
+  },
+};
+const DOCKER_GROUPS = new Set(["network", "volume", "container", "image", "system", "builder", "plugin"]);
+
+/** The words that decide what a command does: its subcommand, or its nested subcommand. */
+function decidingWords(program: string, actions: string[]): string[] {
+  const [first, second] = actions;
+  if (first === undefined) return [];
+  if (["docker", "podman", "nerdctl"].includes(program) && DOCKER_GROUPS.has(first))
+    return second ? [second] : [];
+  const nested = NESTED[program]?.[first];
+  if (nested) return second && nested.has(second) ? [first] : [];
+  if (program === "ip") return actions;
+  return [first];
+}
+
+export type CommandEffect = "read" | "change" | "destroy";
+
+/** Whether a command only reads, changes state, or destroys something. */
+export function commandEffect(command: string): CommandEffect {
+  const words = shellWords(command.replace(PLACEHOLDER, "VALUE"));
+  const program = programOf(command);
+  const actions = actionWords(words);
+  if (words.includes(">") || words.includes(">>") || /(^|\s)>>?\S/.test(command)) return "change";
+  if (MUTATING_PROGRAMS.has(program))
+    return program === "cp" || program === "chmod" || program === "passwd" || program === "usermod"
+      ? "change"
+      : "destroy";
+  const mutating = MUTATING_SUBCOMMANDS[program];
+  if (program === "iptables" || program === "ip6tables" || program === "auditctl" || program === "crontab") {
+    return words.some((w) => mutating?.has(w)) ? "change" : "read";
+  }
+  if (program === "aws" || program === "gcloud") {
+    // aws iam delete-access-key …, gcloud iam service-accounts keys delete …
+    return actions.some((a) => [...(mutating ?? [])].some((m) => a === m || a.startsWith(`${m}-`)))
+      ? actions.some((a) => /^(delete|terminate|stop|remove)/.test(a))
+        ? "destroy"
+        : "change"
+      : "read";
+  }
+  const deciding = decidingWords(program, actions);
+  if (mutating && deciding.some((a) => mutating.has(a))) {
+    return deciding.some((a) => DESTRUCTIVE_WORDS.test(a)) ? "destroy" : "change";
+  }
+  if (program === "find" && words.some((w) => ["-delete", "-exec", "-execdir", "-ok", "-fprint"].includes(w)))
+    return "destroy";
+  return "read";
+}
 
 /**
  * Checks that a command is one simple shell command: quotes balanced; no `;`, `&&`, `||`, pipes,
@@ -143,7 +450,7 @@ export function commandProblems(command: string): string[] {
   const program = programOf(command);
   if (!KNOWN_PROGRAMS.has(program)) problems.push(`runs "${program}", which is not a known, checked tool`);
   for (const banned of BANNED) if (banned.pattern.test(command)) problems.push(banned.why);
-  return problems;
+  return [...new Set(problems)];
 }
 
 export function textProblems(snippet: string): string[] {
@@ -206,11 +513,6 @@ export function tuningProblems(snippet: string, ruleNames: string[]): string[] {
   return problems;
 }
 
-/** The command with quoted text blanked out, so `'a -> b'` is not read as a redirection. */
-function unquoted(command: string): string {
-  return command.replace(/'[^']*'|"(?:[^"\\]|\\.)*"/g, "''");
-}
-
 function stepProblems(
   step: Step,
   section: "investigate" | "contain" | "prevent",
@@ -218,11 +520,15 @@ function stepProblems(
 ): string[] {
   const problems: string[] = [];
   if (step.command) {
-    problems.push(...commandProblems(step.command));
-    if (section === "investigate" && MUTATING.some((p) => p.test(unquoted(step.command!))))
-      problems.push("changes state, but investigation steps must be read-only");
-    if (section === "contain" && DESTRUCTIVE.some((p) => p.test(unquoted(step.command!))) && !capturedBefore)
-      problems.push("destroys evidence before any capture step");
+    const own = commandProblems(step.command);
+    problems.push(...own);
+    if (own.length === 0) {
+      const effect = commandEffect(step.command);
+      if (section === "investigate" && effect !== "read")
+        problems.push("changes state, but investigation steps must be read-only");
+      if (section === "contain" && effect === "destroy" && !capturedBefore)
+        problems.push("destroys evidence before any capture step");
+    }
   }
   if (step.snippet) problems.push(...textProblems(step.snippet));
   if ((section === "contain" || section === "prevent") && !step.blast_radius)

@@ -3,54 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { defaultKnowledgeDir, KnowledgeBaseError, loadKnowledgeBase } from "../../src/enrich/knowledge.js";
-import { commandProblems, lintKnowledgeBase, tuningProblems } from "../../src/enrich/lint.js";
-import { placeholdersIn } from "../../src/enrich/placeholders.js";
-import { HAVE_SHARED, SHARED_FALCO } from "../helpers/shared-corpus.js";
-import { readFileSync } from "node:fs";
-
-describe("the bundled knowledge base", () => {
-  const kb = loadKnowledgeBase();
-
-  it("loads and passes the safety lint", () => {
-    expect(kb.entries.map((e) => e.id).sort()).toEqual([
-      "fileless-execution-via-memfd-create",
-      "terminal-shell-in-container",
-    ]);
-    expect(lintKnowledgeBase(kb)).toEqual([]);
-  });
-
-  it.skipIf(!HAVE_SHARED)(
-    "uses only placeholders that each rule's output carries (skipped without ../shared)",
-    () => {
-      const corpus = JSON.parse(readFileSync(join(SHARED_FALCO, "rules-corpus.json"), "utf8")) as {
-        rules: { name: string; output_field_names: string[] }[];
-      };
-      // Falco appends these to every syscall alert (container plugin, suggested output).
-      const appended = [
-        "container.id",
-        "container.name",
-        "container.image.repository",
-        "container.image.tag",
-        "k8s.pod.name",
-        "k8s.ns.name",
-        "hostname",
-      ];
-      for (const entry of kb.entries) {
-        for (const ruleName of entry.rules) {
-          const rule = corpus.rules.find((r) => r.name === ruleName);
-          expect(rule, `${ruleName} is an official rule`).toBeDefined();
-          const carried = new Set([...rule!.output_field_names, ...appended]);
-          const steps = [...entry.investigate, ...entry.contain, ...entry.prevent];
-          const used = [
-            ...steps.flatMap((s) => placeholdersIn(`${s.command ?? ""}${s.snippet ?? ""}`)),
-            ...placeholdersIn(entry.tuning?.snippet ?? ""),
-          ];
-          for (const field of used) expect(carried.has(field), `${entry.id} uses {{${field}}}`).toBe(true);
-        }
-      }
-    },
-  );
-});
+import { commandEffect, commandProblems, lintKnowledgeBase, tuningProblems } from "../../src/enrich/lint.js";
 
 describe("the safety lint", () => {
   // Advice an LLM-written incident report gave for a Falco alert; every line must be refused.
@@ -85,6 +38,22 @@ describe("the safety lint", () => {
     "find /proc -maxdepth 2 -name exe -lname '*memfd:*'",
   ])("accepts %s", (command) => {
     expect(commandProblems(command)).toEqual([]);
+  });
+
+  it.each([
+    ["kubectl -n shop get pod web -o yaml", "read"],
+    ["kubectl auth can-i create pods/exec --as=alice -n shop", "read"],
+    ["kubectl rollout restart deployment/web", "change"],
+    ["kubectl -n shop delete pod web", "destroy"],
+    ["docker container ls", "read"],
+    ["docker pause abc", "change"],
+    ["docker rm -f abc", "destroy"],
+    ["aws iam list-access-keys --user-name bob", "read"],
+    ["aws iam update-access-key --user-name bob --access-key-id AKIAEXAMPLE --status Inactive", "change"],
+    ["kubectl -n shop get pod web -o yaml > pod.yaml", "change"],
+    ["iptables -S", "read"],
+  ])("classifies %s as %s", (command, effect) => {
+    expect(commandEffect(command)).toBe(effect);
   });
 
   it("refuses Falco rule syntax that Falco rejects or that changes another rule", () => {

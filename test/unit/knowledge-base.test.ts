@@ -1,0 +1,113 @@
+import { describe, expect, it } from "vitest";
+import { mitigationThreadMessages, renderAlertMessage } from "../../blocks/alert-message.js";
+import { limitProblems } from "../../blocks/limits.js";
+import { enrich } from "../../src/enrich/enrich.js";
+import { loadKnowledgeBase, type Step } from "../../src/enrich/knowledge.js";
+import { lintKnowledgeBase } from "../../src/enrich/lint.js";
+import { placeholdersIn } from "../../src/enrich/placeholders.js";
+import { HAVE_SHARED } from "../helpers/shared-corpus.js";
+import { APPENDED_SYSCALL_FIELDS, corpusRules, syntheticAlert } from "../helpers/synthetic-alert.js";
+
+const kb = loadKnowledgeBase();
+const noTriage = { acknowledgedBy: null, acknowledgedAt: null, escalatedBy: null, escalatedAt: null };
+const sharedSteps = new Set<Step>(Object.values(kb.shared));
+
+describe("the bundled knowledge base", () => {
+  it("loads and passes the safety lint", () => {
+    expect(kb.entries.length).toBeGreaterThanOrEqual(2);
+    expect(kb.byRule.has("Fileless execution via memfd_create")).toBe(true);
+    expect(kb.byRule.has("Terminal shell in container")).toBe(true);
+    expect(lintKnowledgeBase(kb)).toEqual([]);
+  });
+
+  it("keeps entries specific: no step text is copied between entries (shared steps go through `use:`)", () => {
+    const seen = new Map<string, string>();
+    const copies: string[] = [];
+    for (const entry of kb.entries) {
+      for (const step of [...entry.investigate, ...entry.contain, ...entry.prevent]) {
+        if (sharedSteps.has(step)) continue;
+        for (const text of [step.command, step.detail, step.snippet]) {
+          if (!text) continue;
+          const other = seen.get(text);
+          if (other && other !== entry.id)
+            copies.push(`${entry.id} repeats text of ${other}: ${text.slice(0, 80)}`);
+          seen.set(text, entry.id);
+        }
+      }
+      for (const text of [entry.summary, entry.why]) {
+        const other = seen.get(text);
+        if (other && other !== entry.id) copies.push(`${entry.id} repeats the summary or why of ${other}`);
+        seen.set(text, entry.id);
+      }
+    }
+    expect(copies).toEqual([]);
+  });
+});
+
+describe.skipIf(!HAVE_SHARED)(
+  "entries against the official rules (skipped when ../shared/falco is absent)",
+  () => {
+    const rules = HAVE_SHARED ? corpusRules() : [];
+    const byName = new Map(rules.map((r) => [r.name, r]));
+
+    it("explain only official rules, by their exact names", () => {
+      for (const entry of kb.entries)
+        for (const name of entry.rules) expect(byName.has(name), `"${name}" in ${entry.file}`).toBe(true);
+    });
+
+    it("use only placeholders that each rule's output carries", () => {
+      const problems: string[] = [];
+      for (const entry of kb.entries) {
+        const texts = [...entry.investigate, ...entry.contain, ...entry.prevent].map(
+          (s) => `${s.command ?? ""} ${s.snippet ?? ""}`,
+        );
+        texts.push(entry.tuning?.snippet ?? "");
+        const used = new Set(texts.flatMap(placeholdersIn));
+        for (const name of entry.rules) {
+          const rule = byName.get(name);
+          if (!rule) continue;
+          const carried = new Set([
+            ...rule.fields,
+            "hostname",
+            ...(rule.source === "syscall" ? APPENDED_SYSCALL_FIELDS : []),
+          ]);
+          for (const field of used)
+            if (!carried.has(field))
+              problems.push(`${entry.file}: {{${field}}} is not in the output of "${name}"`);
+        }
+      }
+      expect(problems).toEqual([]);
+    });
+
+    it("match by rule, and their expanded messages fit Block Kit limits, with realistic and with huge values", () => {
+      for (const entry of kb.entries) {
+        for (const name of entry.rules) {
+          const rule = byName.get(name);
+          if (!rule) continue;
+          for (const alert of [
+            syntheticAlert(rule),
+            syntheticAlert(rule, (f) => `<!channel>${f}`.repeat(400)),
+          ]) {
+            const enrichment = enrich(alert, kb);
+            expect(enrichment.match, name).toBe("rule");
+            const view = { alert, enrichment, triage: noTriage, expanded: true };
+            const message = renderAlertMessage(view);
+            expect(limitProblems(message.blocks), name).toEqual([]);
+            if (!message.mitigationFits)
+              for (const m of mitigationThreadMessages(view))
+                expect(limitProblems(m.blocks), name).toEqual([]);
+          }
+          // With realistic values, no command is left unfilled for lack of a field the rule carries.
+          const realistic = enrich(syntheticAlert(rule), kb);
+          const unfilled = [...realistic.investigate, ...realistic.contain].filter(
+            (s) => s.missing.length > 0,
+          );
+          expect(
+            unfilled.map((s) => `${s.title}: ${s.missing.join(", ")}`),
+            name,
+          ).toEqual([]);
+        }
+      }
+    });
+  },
+);
