@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import { renderAlertMessage } from "../../blocks/alert-message.js";
 import { enrich } from "../enrich/enrich.js";
 import { KnowledgeBaseError, loadKnowledgeBase } from "../enrich/knowledge.js";
+import { ruleCoverage } from "../enrich/coverage.js";
 import { lintKnowledgeBase } from "../enrich/lint.js";
 import { parseAlertBody } from "../falco/body.js";
 import { formatIssue } from "../falco/schema.js";
@@ -11,6 +12,7 @@ const USAGE = `Usage:
   falco-chatops render [--expanded] [file|-]   Print the Block Kit JSON an alert would produce (no Redis, no Slack).
                                                Reads Falco JSON (one alert, an array, or NDJSON) from file or stdin.
   falco-chatops kb lint [dir]                  Validate and safety-lint a knowledge base (default: the bundled one).
+  falco-chatops kb coverage <rules.yaml ...>   List which rules of Falco rules files have entries, borrow one, or fall back.
   falco-chatops help                           This help.`;
 
 function readInput(path: string | undefined): string {
@@ -48,8 +50,32 @@ function render(args: string[]): void {
   process.stdout.write(JSON.stringify(messages.length === 1 ? messages[0] : messages, null, 2) + "\n");
 }
 
+function coverage(files: string[]): void {
+  if (files.length === 0) fail(`kb coverage needs at least one Falco rules file\n${USAGE}`, 2);
+  const base = loadKnowledgeBase();
+  const rows = files.flatMap((file) => {
+    let text: string;
+    try {
+      text = readFileSync(file, "utf8");
+    } catch (error) {
+      fail(`cannot read ${file}: ${(error as Error).message}`);
+    }
+    try {
+      return ruleCoverage(text, file, base);
+    } catch (error) {
+      fail((error as Error).message);
+    }
+  });
+  for (const row of rows) process.stdout.write(`${row.match.padEnd(8)}  ${row.rule}  (${row.reason})\n`);
+  const count = (m: string) => rows.filter((r) => r.match === m).length;
+  process.stdout.write(
+    `\n${rows.length} rules: ${count("rule")} with an entry, ${count("tag")} borrowing one by ATT&CK technique, ${count("fallback")} falling back\n`,
+  );
+}
+
 function kb(args: string[]): void {
   const [sub, dir] = args;
+  if (sub === "coverage") return coverage(args.slice(1));
   if (sub !== "lint") fail(`unknown kb command "${sub ?? ""}"\n${USAGE}`, 2);
   try {
     const base = loadKnowledgeBase(dir);

@@ -1,0 +1,72 @@
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { stringify } from "yaml";
+import { describe, expect, it } from "vitest";
+import { ruleCoverage } from "../../src/enrich/coverage.js";
+import { loadKnowledgeBase } from "../../src/enrich/knowledge.js";
+import { HAVE_SHARED } from "../helpers/shared-corpus.js";
+import { corpusRules } from "../helpers/synthetic-alert.js";
+
+const kb = loadKnowledgeBase();
+const ROOT = resolve(import.meta.dirname, "../..");
+
+describe("kb coverage", () => {
+  it("tells entries, borrowed guidance and fallbacks apart, skipping overrides", () => {
+    const rows = ruleCoverage(
+      stringify([
+        { macro: "m", condition: "x" },
+        { rule: "Terminal shell in container", tags: ["T1059"] },
+        { rule: "My shell rule", tags: ["T1059", "container"] },
+        { rule: "My odd rule", tags: ["T9999"] },
+        { rule: "Untagged", desc: "d" },
+        { rule: "Terminal shell in container", exceptions: [], override: { exceptions: "append" } },
+      ]),
+      "mine.yaml",
+      kb,
+    );
+    expect(rows.map((r) => [r.rule, r.match])).toEqual([
+      ["Terminal shell in container", "rule"],
+      ["My shell rule", "tag"],
+      ["My odd rule", "fallback"],
+      ["Untagged", "fallback"],
+    ]);
+    expect(rows[1]!.reason).toContain("shares T1059");
+    expect(rows[3]!.reason).toBe("no entry, and the rule has no ATT&CK technique tag");
+    expect(() => ruleCoverage("rule: x", "bad.yaml", kb)).toThrow(/not a Falco rules file/);
+  });
+
+  it.skipIf(!HAVE_SHARED)("runs from the CLI over the official rules (skipped without ../shared)", () => {
+    const dir = mkdtempSync(join(tmpdir(), "coverage-"));
+    try {
+      const file = join(dir, "falco_rules.yaml");
+      writeFileSync(
+        file,
+        stringify(
+          corpusRules().map((r) => ({
+            rule: r.name,
+            desc: "d",
+            condition: "c",
+            output: r.output,
+            priority: r.priority,
+            tags: r.tags,
+            source: r.source,
+          })),
+        ),
+      );
+      const run = spawnSync(process.execPath, [join(ROOT, "dist/src/cli/main.js"), "kb", "coverage", file], {
+        encoding: "utf8",
+      });
+      expect(run.status).toBe(0);
+      expect(run.stdout).toMatch(
+        /^rule {6}Fileless execution via memfd_create {2}\(entry syscall\/fileless-execution-via-memfd-create\.yaml\)$/m,
+      );
+      const summary = /(\d+) rules: (\d+) with an entry/.exec(run.stdout);
+      expect(Number(summary?.[1])).toBe(corpusRules().length);
+      expect(Number(summary?.[2])).toBe(corpusRules().filter((r) => kb.byRule.has(r.name)).length);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
