@@ -68,7 +68,7 @@ describe("enrichment", () => {
   });
 
   it("borrows read-only guidance by ATT&CK technique for a rule without an entry, never containment", () => {
-    const alert = { ...alertFrom("../../examples/terminal-shell.json"), rule: "Run shell untrusted" };
+    const alert = { ...alertFrom("../../examples/terminal-shell.json"), rule: "My team's shell rule" };
     const e = enrich(alert, kb);
     expect(e.match).toBe("tag");
     const related = kb.entries.find((x) => x.id === e.knowledgeId);
