@@ -15,50 +15,33 @@ export interface CorpusRule {
   mitre: string[];
 }
 
+/** A rule as both corpora write it; they differ only in the name of the field list. */
+interface RawRule {
+  name: string;
+  source: string;
+  priority: string;
+  tags: string[];
+  output: string;
+  output_field_names?: string[];
+  output_fields?: string[];
+  mitre_techniques: string[];
+}
+
+function readCorpus(file: string): RawRule[] {
+  return (JSON.parse(readFileSync(join(SHARED_FALCO, file), "utf8")) as { rules: RawRule[] }).rules;
+}
+
 /** The official rules in scope of the knowledge base, from the shared corpora. */
 export function corpusRules(): CorpusRule[] {
-  const syscall = JSON.parse(readFileSync(join(SHARED_FALCO, "rules-corpus.json"), "utf8")) as {
-    rules: {
-      name: string;
-      source: string;
-      priority: string;
-      tags: string[];
-      output: string;
-      output_field_names: string[];
-      mitre_techniques: string[];
-    }[];
-  };
-  const plugins = JSON.parse(readFileSync(join(SHARED_FALCO, "plugin-rules-corpus.json"), "utf8")) as {
-    rules: {
-      name: string;
-      source: string;
-      priority: string;
-      tags: string[];
-      output: string;
-      output_fields: string[];
-      mitre_techniques: string[];
-    }[];
-  };
-  return [
-    ...syscall.rules.map((r) => ({
-      name: r.name,
-      source: r.source,
-      priority: r.priority,
-      tags: r.tags,
-      output: r.output,
-      fields: r.output_field_names,
-      mitre: r.mitre_techniques,
-    })),
-    ...plugins.rules.map((r) => ({
-      name: r.name,
-      source: r.source,
-      priority: r.priority,
-      tags: r.tags,
-      output: r.output,
-      fields: r.output_fields,
-      mitre: r.mitre_techniques,
-    })),
-  ];
+  return [...readCorpus("rules-corpus.json"), ...readCorpus("plugin-rules-corpus.json")].map((r) => ({
+    name: r.name,
+    source: r.source,
+    priority: r.priority,
+    tags: r.tags,
+    output: r.output,
+    fields: r.output_field_names ?? r.output_fields ?? [],
+    mitre: r.mitre_techniques,
+  }));
 }
 
 /** Fields Falco appends to every syscall alert (container plugin, suggested output). */
