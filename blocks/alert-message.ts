@@ -1,4 +1,4 @@
-import type { FalcoAlert } from "../src/falco/alert.js";
+import { type FalcoAlert, fieldText } from "../src/falco/alert.js";
 import type { Priority } from "../src/falco/priority.js";
 import type { Enrichment, FilledStep, MitreRef } from "../src/enrich/enrich.js";
 import { isAbsent } from "../src/enrich/placeholders.js";
@@ -57,7 +57,7 @@ const pt = (text: string, max: number): TextObject => ({
 
 function field(alert: FalcoAlert, name: string): string | null {
   const v = alert.outputFields[name];
-  return isAbsent(v) ? null : String(v);
+  return isAbsent(v) ? null : fieldText(v);
 }
 
 function fieldRow(label: string, value: string): TextObject {

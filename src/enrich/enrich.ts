@@ -1,4 +1,4 @@
-import type { FalcoAlert } from "../falco/alert.js";
+import { type FalcoAlert, fieldText } from "../falco/alert.js";
 import { PRIORITIES, type Priority } from "../falco/priority.js";
 import type { BenignPattern, KnowledgeBase, KnowledgeEntry, Step } from "./knowledge.js";
 import { fillTemplate, isAbsent, shellQuote, yamlQuote } from "./placeholders.js";
@@ -90,7 +90,7 @@ function fillSection(steps: Step[], alert: FalcoAlert): FilledStep[] {
 function matchesPattern(pattern: BenignPattern, alert: FalcoAlert): boolean {
   const value = alert.outputFields[pattern.field];
   if (isAbsent(value)) return false;
-  const text = String(value);
+  const text = fieldText(value);
   if (pattern.equals) return pattern.equals.includes(text);
   return pattern.starts_with !== undefined && text.startsWith(pattern.starts_with);
 }

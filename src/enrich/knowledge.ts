@@ -1,5 +1,5 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
-import { dirname, join, relative, resolve } from "node:path";
+import { dirname, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { LineCounter, parseDocument } from "yaml";
 import { z } from "zod";
@@ -147,22 +147,32 @@ function zodProblems(error: z.ZodError, where: (p: PropertyKey[]) => string): st
 }
 
 /**
- * Loads and validates every entry under `dir`: `shared/steps.yaml` holds the shared steps,
+ * Loads and validates every entry under `dir`: YAML files in `shared/` hold the shared steps,
  * `mitre-attack.yaml` the ATT&CK names, every other YAML file one entry. Throws one error listing
  * every problem.
  */
 export function loadKnowledgeBase(dir = defaultKnowledgeDir()): KnowledgeBase {
   const root = resolve(dir);
   const problems: string[] = [];
-  const sharedPath = join(root, "shared", "steps.yaml");
+  const sharedDir = join(root, "shared");
   const mitrePath = join(root, "mitre-attack.yaml");
 
-  let shared: Record<string, Step> = {};
-  {
-    const { value, where } = readYaml(sharedPath, root);
+  const shared: Record<string, Step> = {};
+  const sharedFiles = listYaml(sharedDir);
+  if (sharedFiles.length === 0)
+    problems.push(`${relative(root, sharedDir) || sharedDir}: no shared steps file`);
+  for (const path of sharedFiles) {
+    const { value, where } = readYaml(path, root);
     const parsed = SharedStepsSchema.safeParse(value);
-    if (parsed.success) shared = parsed.data.steps;
-    else problems.push(...zodProblems(parsed.error, where));
+    if (!parsed.success) {
+      problems.push(...zodProblems(parsed.error, where));
+      continue;
+    }
+    for (const [name, step] of Object.entries(parsed.data.steps)) {
+      if (name in shared)
+        problems.push(`${where(["steps", name])}: a shared step named "${name}" already exists`);
+      else shared[name] = step;
+    }
   }
   let mitre: MitreCatalogue = { techniques: {}, tactics: {} };
   {
@@ -176,7 +186,7 @@ export function loadKnowledgeBase(dir = defaultKnowledgeDir()): KnowledgeBase {
   const byRule = new Map<string, KnowledgeEntry>();
   const ids = new Set<string>();
   for (const path of listYaml(root)) {
-    if (path === sharedPath || path === mitrePath) continue;
+    if (path.startsWith(sharedDir + sep) || path === mitrePath) continue;
     const file = relative(root, path);
     let loaded: ReturnType<typeof readYaml>;
     try {

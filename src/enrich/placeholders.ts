@@ -1,4 +1,4 @@
-import type { FalcoAlert, FieldValue } from "../falco/alert.js";
+import { type FalcoAlert, fieldText, isAbsent } from "../falco/alert.js";
 
 /** `{{k8s.pod.name}}`, `{{proc.aname[2]}}`, `{{hostname}}` */
 export const PLACEHOLDER = /\{\{\s*([A-Za-z0-9_]+(?:\.[A-Za-z0-9_]+)*(?:\[[^\]\s{}]*\])?)\s*\}\}/g;
@@ -7,10 +7,7 @@ export function placeholdersIn(template: string): string[] {
   return [...template.matchAll(PLACEHOLDER)].map((m) => m[1]!);
 }
 
-/** Falco's ways of saying "no value": null, empty, `<NA>`. */
-export function isAbsent(value: FieldValue | undefined): value is null | undefined | "" | "<NA>" {
-  return value === null || value === undefined || value === "" || value === "<NA>";
-}
+export { isAbsent };
 
 export type Lookup = { value: string } | { missing: string };
 
@@ -25,7 +22,7 @@ export function lookupField(alert: FalcoAlert, field: string): Lookup {
   if ((field === "container.id" || field === "container.name") && value === "host") {
     return { missing: "the process ran on the host, not in a container" };
   }
-  return { value: String(value) };
+  return { value: fieldText(value) };
 }
 
 const SHELL_SAFE = /^[A-Za-z0-9_@%+=:,./-]+$/;

@@ -6,8 +6,12 @@ import { PRIORITIES, normalisePriority } from "./priority.js";
 const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:?\d{2})$/;
 export const ALERT_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
-const fieldValue = z.union([z.string(), z.number(), z.bigint(), z.boolean(), z.null()], {
-  error: "must be a string, number or null",
+const fieldScalar = z.union([z.string(), z.number(), z.bigint(), z.boolean(), z.null()], {
+  error: "must be a string, number, null or a list of them",
+});
+// Plugins render list fields (k8saudit's `ka.req.pod.containers.image`, …) as JSON arrays.
+const fieldValue = z.union([fieldScalar, z.array(fieldScalar)], {
+  error: "must be a string, number, null or a list of them",
 });
 
 /** The JSON Falco (and falcosidekick's webhook output) sends, as loosely as Falco has ever written it. */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parseAlertBody } from "../../src/falco/body.js";
+import { fieldText, isAbsent } from "../../src/falco/alert.js";
 import { parseJsonLossless, repairEmptyValues, stringifyLossless } from "../../src/falco/json.js";
 import { normalisePriority } from "../../src/falco/priority.js";
 import { formatIssue, nanosToRfc3339 } from "../../src/falco/schema.js";
@@ -73,7 +74,32 @@ describe("Falco JSON bodies", () => {
       expect.stringMatching(/^alert\[1\]\.priority: must be one of Emergency, .* \(got "Bogus"\)$/),
     );
     expect(messages).toContainEqual(expect.stringMatching(/^alert\[2\]\.rule: /));
-    expect(messages).toContainEqual('alert[2].output_fields["x"]: must be a string, number or null');
+    expect(messages).toContainEqual(
+      'alert[2].output_fields["x"]: must be a string, number, null or a list of them',
+    );
+  });
+
+  it("accepts list fields as plugins send them, and shows them as text", () => {
+    // k8saudit renders list fields such as ka.req.pod.containers.image as JSON arrays.
+    const r = parseAlertBody(
+      JSON.stringify({
+        ...minimal,
+        source: "k8s_audit",
+        output_fields: {
+          "ka.req.pod.containers.image": ["nginx:1.27", "busybox"],
+          "ka.req.pod.initContainers.image": [],
+          "ka.user.name": "admin",
+        },
+      }),
+      "json",
+    );
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    const fields = r.alerts[0]!.outputFields;
+    expect(fields["ka.req.pod.containers.image"]).toEqual(["nginx:1.27", "busybox"]);
+    expect(fieldText(fields["ka.req.pod.containers.image"]!)).toBe("nginx:1.27, busybox");
+    expect(isAbsent(fields["ka.req.pod.initContainers.image"])).toBe(true);
+    expect(isAbsent(fields["ka.user.name"])).toBe(false);
   });
 
   it("reports missing required fields, wrong time and non-object bodies", () => {
