@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { FalcoAlert, FieldValue } from "../../src/falco/alert.js";
+import type { FalcoAlert, FieldScalar, FieldValue } from "../../src/falco/alert.js";
 import { normalisePriority } from "../../src/falco/priority.js";
 import { SHARED_FALCO } from "./shared-corpus.js";
 
@@ -12,6 +12,8 @@ export interface CorpusRule {
   output: string;
   /** Syscall corpus: output_field_names; plugin corpus: output_fields. */
   fields: string[];
+  /** Fields the plugin renders as JSON arrays (plugin corpus: output_field_info[…].is_list). */
+  listFields: string[];
   mitre: string[];
 }
 
@@ -24,24 +26,33 @@ interface RawRule {
   output: string;
   output_field_names?: string[];
   output_fields?: string[];
+  output_field_info?: Record<string, { is_list?: boolean }>;
   mitre_techniques: string[];
+  /** Plugin corpus: "override" entries change a rule defined elsewhere. */
+  entry_type?: string;
 }
 
 function readCorpus(file: string): RawRule[] {
   return (JSON.parse(readFileSync(join(SHARED_FALCO, file), "utf8")) as { rules: RawRule[] }).rules;
 }
 
-/** The official rules in scope of the knowledge base, from the shared corpora. */
+/** Every official rule of the shared corpora (override entries, which define no rule, left out). */
 export function corpusRules(): CorpusRule[] {
-  return [...readCorpus("rules-corpus.json"), ...readCorpus("plugin-rules-corpus.json")].map((r) => ({
-    name: r.name,
-    source: r.source,
-    priority: r.priority,
-    tags: r.tags,
-    output: r.output,
-    fields: r.output_field_names ?? r.output_fields ?? [],
-    mitre: r.mitre_techniques,
-  }));
+  const all = [...readCorpus("rules-corpus.json"), ...readCorpus("plugin-rules-corpus.json")];
+  return all
+    .filter((r) => r.entry_type !== "override")
+    .map((r) => ({
+      name: r.name,
+      source: r.source,
+      priority: r.priority,
+      tags: r.tags,
+      output: r.output,
+      fields: r.output_field_names ?? r.output_fields ?? [],
+      listFields: Object.entries(r.output_field_info ?? {})
+        .filter(([, info]) => info.is_list === true)
+        .map(([name]) => name),
+      mitre: r.mitre_techniques,
+    }));
 }
 
 /** Fields Falco appends to every syscall alert (container plugin, suggested output). */
@@ -54,7 +65,7 @@ export const APPENDED_SYSCALL_FIELDS = [
   "k8s.ns.name",
 ];
 
-const REALISTIC: Record<string, FieldValue> = {
+const REALISTIC: Record<string, FieldScalar> = {
   "container.id": "3c2b1a0f9e8d",
   "container.name": "payments-api",
   "container.image.repository": "registry.example.com/shop/payments",
@@ -84,7 +95,7 @@ const REALISTIC: Record<string, FieldValue> = {
 };
 
 /** A value that looks like what Falco sends for this field. */
-export function realisticValue(field: string): FieldValue {
+export function realisticValue(field: string): FieldScalar {
   if (field in REALISTIC) return REALISTIC[field]!;
   if (/(pid|uid|gid|port|tty|count|size)\b|\.(lport|rport|sport|dport)$/.test(field)) return 4242;
   if (field.endsWith(".ip") || /\.(rip|lip|sip|cip)$/.test(field)) return "203.0.113.7";
@@ -94,11 +105,11 @@ export function realisticValue(field: string): FieldValue {
 /** An alert as Falco would send it for this rule, every field filled with `value(field)`. */
 export function syntheticAlert(
   rule: CorpusRule,
-  value: (field: string) => FieldValue = realisticValue,
+  value: (field: string) => FieldScalar = realisticValue,
 ): FalcoAlert {
   const fields = rule.source === "syscall" ? [...rule.fields, ...APPENDED_SYSCALL_FIELDS] : rule.fields;
   const outputFields: Record<string, FieldValue> = {};
-  for (const f of fields) outputFields[f] = value(f);
+  for (const f of fields) outputFields[f] = rule.listFields.includes(f) ? [value(f), value(f)] : value(f);
   return {
     uuid: "9b2f6c1e-3d4a-4b5c-8d6e-7f8091a2b3c4",
     uuidGenerated: false,

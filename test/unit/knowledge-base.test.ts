@@ -50,6 +50,12 @@ describe.skipIf(!HAVE_SHARED)(
     const rules = HAVE_SHARED ? corpusRules() : [];
     const byName = new Map(rules.map((r) => [r.name, r]));
 
+    it("cover every rule in scope: all 97 syscall rules and all 48 Kubernetes audit rules", () => {
+      const inScope = rules.filter((r) => r.source === "syscall" || r.source === "k8s_audit");
+      expect(inScope).toHaveLength(97 + 48);
+      expect(inScope.filter((r) => !kb.byRule.has(r.name)).map((r) => `${r.source}: ${r.name}`)).toEqual([]);
+    });
+
     it("explain only official rules, by their exact names", () => {
       for (const entry of kb.entries)
         for (const name of entry.rules) expect(byName.has(name), `"${name}" in ${entry.file}`).toBe(true);
