@@ -3,6 +3,7 @@ import { dirname, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { LineCounter, parseDocument } from "yaml";
 import { z } from "zod";
+import { type FieldDictionary, loadFieldDictionary } from "./fields.js";
 
 const TECHNIQUE_ID = /^T\d{4}(\.\d{3})?$/;
 
@@ -84,6 +85,8 @@ export interface KnowledgeBase {
   /** Shared steps by name, for guidance that belongs to no single entry. */
   shared: Record<string, Step>;
   mitre: MitreCatalogue;
+  /** What each Falco output field means (knowledge-base/fields/). */
+  fields: FieldDictionary;
 }
 
 export class KnowledgeBaseError extends Error {
@@ -147,14 +150,15 @@ function zodProblems(error: z.ZodError, where: (p: PropertyKey[]) => string): st
 }
 
 /**
- * Loads and validates every entry under `dir`: YAML files in `shared/` hold the shared steps,
- * `mitre-attack.yaml` the ATT&CK names, every other YAML file one entry. Throws one error listing
- * every problem.
+ * Loads and validates every entry under `dir`: YAML files in `shared/` hold the shared steps, those
+ * in `fields/` the field dictionary, `mitre-attack.yaml` the ATT&CK names, every other YAML file one
+ * entry. Throws one error listing every problem.
  */
 export function loadKnowledgeBase(dir = defaultKnowledgeDir()): KnowledgeBase {
   const root = resolve(dir);
   const problems: string[] = [];
   const sharedDir = join(root, "shared");
+  const fieldsDir = join(root, "fields");
   const mitrePath = join(root, "mitre-attack.yaml");
 
   const shared: Record<string, Step> = {};
@@ -186,7 +190,7 @@ export function loadKnowledgeBase(dir = defaultKnowledgeDir()): KnowledgeBase {
   const byRule = new Map<string, KnowledgeEntry>();
   const ids = new Set<string>();
   for (const path of listYaml(root)) {
-    if (path.startsWith(sharedDir + sep) || path === mitrePath) continue;
+    if (path.startsWith(sharedDir + sep) || path.startsWith(fieldsDir + sep) || path === mitrePath) continue;
     const file = relative(root, path);
     let loaded: ReturnType<typeof readYaml>;
     try {
@@ -231,6 +235,8 @@ export function loadKnowledgeBase(dir = defaultKnowledgeDir()): KnowledgeBase {
     }
     entries.push(entry);
   }
+  const dictionary = loadFieldDictionary(fieldsDir, root);
+  problems.push(...dictionary.problems);
   if (problems.length > 0) throw new KnowledgeBaseError(problems);
-  return { entries, byRule, shared, mitre };
+  return { entries, byRule, shared, mitre, fields: dictionary.fields };
 }

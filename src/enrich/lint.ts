@@ -524,6 +524,15 @@ export function lintEntry(entry: KnowledgeEntry): string[] {
   return problems;
 }
 
+/** Field dictionary texts are prose, but a reading must not slip in advice the lint refuses. */
+function lintFieldDictionary(kb: KnowledgeBase): string[] {
+  return [...kb.fields].flatMap(([name, entry]) =>
+    [entry.meaning, ...entry.readings.map((r) => r.reading)].flatMap((t) =>
+      textProblems(t).map((p) => `fields: ${name}: ${p}`),
+    ),
+  );
+}
+
 export function lintKnowledgeBase(kb: KnowledgeBase): string[] {
-  return kb.entries.flatMap(lintEntry);
+  return [...kb.entries.flatMap(lintEntry), ...lintFieldDictionary(kb)];
 }
