@@ -17,6 +17,7 @@ export const ACTIONS = {
   escalate: "falco_escalate",
   expand: "falco_show_mitigation",
   collapse: "falco_hide_mitigation",
+  report: "falco_full_report",
 } as const;
 
 export const PRIORITY_EMOJI: Record<Priority, string> = {
@@ -190,11 +191,12 @@ function actionsBlock(view: AlertView, expandedInPlace: boolean): Block {
     expandedInPlace
       ? button("Hide mitigation steps", ACTIONS.collapse, uuid)
       : button("Show mitigation steps", ACTIONS.expand, uuid),
+    button("Full report", ACTIONS.report, uuid),
   );
   return { type: "actions", block_id: `falco_actions`, elements };
 }
 
-function stepText(step: FilledStep, index: number): string {
+export function stepText(step: FilledStep, index: number): string {
   const lines = [`${index + 1}. *${escapeMrkdwn(step.title)}*`];
   if (step.command) lines.push(codeBlock(step.command, 1200));
   else if (step.missing.length)
@@ -206,7 +208,7 @@ function stepText(step: FilledStep, index: number): string {
 }
 
 /** Packs paragraphs into as few sections as the 3000-character limit allows. */
-function sections(title: string, paragraphs: string[]): Block[] {
+export function sections(title: string, paragraphs: string[]): Block[] {
   const out: Block[] = [];
   let current = `*${title}*`;
   for (const p of paragraphs) {

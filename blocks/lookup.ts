@@ -59,6 +59,7 @@ export function renderRecent(items: LookupView[]): SlackMessage {
 export const HELP_TEXT = [
   "*Falco alerts, from Slack*",
   "`/falco <uuid>` – show one alert (the first 8 or more characters of its uuid are enough)",
+  "`/falco report <uuid>` – the written incident report for one alert (event breakdown, observations, next steps)",
   "`/falco recent` – the last 10 alerts",
   "`/falco help` – this help",
 ].join("\n");

@@ -7,10 +7,15 @@ import { ruleCoverage } from "../enrich/coverage.js";
 import { lintKnowledgeBase } from "../enrich/lint.js";
 import { parseAlertBody } from "../falco/body.js";
 import { formatIssue } from "../falco/schema.js";
+import { reportHtml } from "../report/html.js";
+import { reportMarkdown } from "../report/markdown.js";
+import { buildReport } from "../report/report.js";
 
 const USAGE = `Usage:
   falco-chatops render [--expanded] [file|-]   Print the Block Kit JSON an alert would produce (no Redis, no Slack).
                                                Reads Falco JSON (one alert, an array, or NDJSON) from file or stdin.
+  falco-chatops report [--html] [file|-]       Print the written incident report for a Falco JSON alert (Markdown,
+                                               or a standalone HTML page with --html).
   falco-chatops kb lint [dir]                  Validate and safety-lint a knowledge base (default: the bundled one).
   falco-chatops kb coverage <rules.yaml ...>   List which rules of Falco rules files have entries, borrow one, or fall back.
   falco-chatops help                           This help.`;
@@ -48,6 +53,26 @@ function render(args: string[]): void {
     return { text: fallback, blocks };
   });
   process.stdout.write(JSON.stringify(messages.length === 1 ? messages[0] : messages, null, 2) + "\n");
+}
+
+function report(args: string[]): void {
+  const html = args.includes("--html");
+  const files = args.filter((a) => a !== "--html");
+  if (files.length > 1) fail(`report takes one file (or - for stdin)\n${USAGE}`, 2);
+  let text: string;
+  try {
+    text = readInput(files[0]);
+  } catch (error) {
+    fail(`cannot read ${files[0]}: ${(error as Error).message}`);
+  }
+  const parsed = parseAlertBody(text, "json");
+  if (!parsed.ok) fail(`not a valid Falco alert:\n  ${parsed.issues.map(formatIssue).join("\n  ")}`);
+  const kb = loadKnowledgeBase();
+  const pages = parsed.alerts.map((alert) => {
+    const built = buildReport(alert, enrich(alert, kb), kb);
+    return html ? reportHtml(built) : reportMarkdown(built);
+  });
+  process.stdout.write(pages.join(html ? "\n" : "\n---\n\n"));
 }
 
 function coverage(files: string[]): void {
@@ -94,6 +119,9 @@ const [command, ...rest] = process.argv.slice(2);
 switch (command) {
   case "render":
     render(rest);
+    break;
+  case "report":
+    report(rest);
     break;
   case "kb":
     kb(rest);

@@ -2,6 +2,9 @@ import express, { type NextFunction, type Request, type Response } from "express
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { enrich } from "../enrich/enrich.js";
+import { reportHtml } from "../report/html.js";
+import { reportMarkdown } from "../report/markdown.js";
+import { buildReport } from "../report/report.js";
 import type { KnowledgeBase } from "../enrich/knowledge.js";
 import { type BodyFormat, parseAlertBody } from "../falco/body.js";
 import { stringifyLossless } from "../falco/json.js";
@@ -182,6 +185,31 @@ export function createHttpApp(deps: HttpDeps): express.Express {
       const stored = await withDeadline(store.get(uuid), REDIS_DEADLINE_MS, "reading the alert");
       if (!stored) return fail(res, 404, `no alert with uuid "${uuid}"`);
       res.type("application/json").send(stringifyLossless(alertResource(stored, kb)));
+    } catch (error) {
+      res.set("Retry-After", "5");
+      fail(res, 503, `Redis is unavailable (${(error as Error).message})`);
+    }
+  });
+
+  app.get("/alerts/:uuid/report", auth, async (req, res) => {
+    const uuid = String(req.params.uuid);
+    const kind = req.accepts(["text/markdown", "text/html", "text/plain"]);
+    if (!kind)
+      return fail(
+        res,
+        406,
+        "the report is served as text/markdown (the default) or text/html: send Accept: text/markdown or Accept: text/html",
+      );
+    try {
+      const stored = await withDeadline(store.get(uuid), REDIS_DEADLINE_MS, "reading the alert");
+      if (!stored) return fail(res, 404, `no alert with uuid "${uuid}"`);
+      const report = buildReport(stored.alert, enrich(stored.alert, kb), kb);
+      res.vary("Accept");
+      if (kind === "text/html") {
+        // Every alert value is escaped already; the policy is a second line of defence for browsers.
+        res.set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'");
+        res.type("text/html; charset=utf-8").send(reportHtml(report));
+      } else res.type(`${kind}; charset=utf-8`).send(reportMarkdown(report));
     } catch (error) {
       res.set("Retry-After", "5");
       fail(res, 503, `Redis is unavailable (${(error as Error).message})`);

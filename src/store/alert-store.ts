@@ -230,6 +230,19 @@ export class AlertStore {
     await this.update(uuid, { mitigationInThread: "1" });
   }
 
+  /**
+   * Claims the one posting of the full report in the alert's thread: true for the first caller only,
+   * so that two clicks do not post it twice. `releaseReport` gives the claim back when posting failed.
+   */
+  async claimReport(uuid: string, at: Date): Promise<boolean> {
+    if (!(await this.redis.exists(this.alertKey(uuid)))) return false;
+    return (await this.redis.hsetnx(this.alertKey(uuid), "reportPostedAt", at.toISOString())) === 1;
+  }
+
+  async releaseReport(uuid: string): Promise<void> {
+    await this.redis.hdel(this.alertKey(uuid), "reportPostedAt");
+  }
+
   async setEscalation(uuid: string, ref: SlackRef): Promise<void> {
     await this.update(uuid, { escalation: JSON.stringify(ref) });
   }

@@ -137,6 +137,37 @@ describe("POST /falco and GET /alerts", () => {
     expect(alert.enrichment).toMatchObject({ match: "fallback", knowledgeId: null });
   });
 
+  it("serves the incident report as Markdown by default and as HTML on request, behind the same token", async () => {
+    const uuid = "0000cccc-0000-4000-8000-000000000001";
+    expect((await h.postAlerts(JSON.stringify({ ...JSON.parse(memfd), uuid }), auth)).status).toBe(202);
+    const url = `${h.base}/alerts/${uuid}/report`;
+    expect((await fetch(url)).status).toBe(401);
+
+    const markdown = await fetch(url, { headers: { authorization: auth.authorization } });
+    expect(markdown.status).toBe(200);
+    expect(markdown.headers.get("content-type")).toBe("text/markdown; charset=utf-8");
+    const text = await markdown.text();
+    expect(text).toMatch(/^# Critical: Fileless execution via memfd\\_create$/m);
+    expect(text).toContain("## Event breakdown");
+    expect(text).toContain(uuid);
+
+    const html = await fetch(`${url}?token=${TOKEN}`, { headers: { accept: "text/html,*/*;q=0.8" } });
+    expect(html.status).toBe(200);
+    expect(html.headers.get("content-type")).toBe("text/html; charset=utf-8");
+    expect(html.headers.get("content-security-policy")).toContain("default-src 'none'");
+    expect(await html.text()).toContain("<h2>Observations</h2>");
+
+    const json = await fetch(url, {
+      headers: { authorization: auth.authorization, accept: "application/json" },
+    });
+    expect(json.status).toBe(406);
+    expect(((await json.json()) as { error: string }).error).toMatch(/text\/markdown/);
+    const missing = await fetch(`${h.base}/alerts/0000cccc-0000-4000-8000-00000000dead/report`, {
+      headers: { authorization: auth.authorization },
+    });
+    expect(missing.status).toBe(404);
+  });
+
   it("reports healthz and readyz", async () => {
     expect(await (await fetch(`${h.base}/healthz`)).json()).toEqual({ status: "ok" });
     expect((await fetch(`${h.base}/readyz`)).status).toBe(200);

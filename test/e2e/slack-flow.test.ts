@@ -62,6 +62,7 @@ describe("alert → Slack → buttons → /falco, end to end", () => {
       ACTIONS.acknowledge,
       ACTIONS.escalate,
       ACTIONS.expand,
+      ACTIONS.report,
     ]);
     expect(post.args.text).toBe("Critical: Fileless execution via memfd_create on worker-node-1");
     expect(post.args.unfurl_links).toBe("false");
@@ -256,6 +257,62 @@ describe("alert → Slack → buttons → /falco, end to end", () => {
       "recent",
     );
     expect(allText(recentAnswer.body.blocks)).toContain("7e57ab1e");
+  });
+
+  it("posts the full report in the alert's thread once, and says so on a second click", async () => {
+    const { uuid, ts } = await ingestAndWaitForPost(withUuid(memfd, "4e7041a1-0000-4000-8000-000000000007"));
+    await h.click(ACTIONS.report, uuid, "U0IVAN", ts);
+    const parts = await waitFor(() => {
+      const inThread = h.slack!.callsOf("chat.postMessage").filter((c) => c.args.thread_ts === ts);
+      return inThread.length > 0 && allText(inThread.map((c) => c.args.blocks)).includes("Next steps")
+        ? inThread
+        : undefined;
+    }, "the report in the thread");
+    const text = allText(parts.map((c) => c.args.blocks));
+    for (const heading of [
+      "Summary",
+      "Event details",
+      "Event breakdown",
+      "Observations",
+      "MITRE ATT&CK",
+      "Next steps",
+    ])
+      expect(text).toContain(`*${heading}*`);
+    expect(text).toContain("memfd:program");
+    expect(text).toContain("Process lineage, newest first");
+    expect(String(parts[0]!.args.text)).toContain(
+      "Incident report for Critical: Fileless execution via memfd_create",
+    );
+
+    await h.click(ACTIONS.report, uuid, "U0JUDY", ts);
+    const told = await waitFor(
+      () => h.slack!.callsOf("chat.postEphemeral").find((c) => c.args.user === "U0JUDY"),
+      "the ephemeral notice",
+    );
+    expect(String(told.args.text)).toContain("already in this alert's thread");
+    expect(h.slack!.callsOf("chat.postMessage").filter((c) => c.args.thread_ts === ts)).toHaveLength(
+      parts.length,
+    );
+  });
+
+  it("answers /falco report <uuid> with the report, ephemerally", async () => {
+    const { uuid } = await ingestAndWaitForPost(withUuid(shell, "4e7041a1-0000-4000-8000-000000000008"));
+    const asked = await h.command(`report ${uuid}`);
+    expect(asked.status).toBe(200);
+    const answers = await waitFor(() => {
+      const got = h.slack!.responses.filter((r) => r.path.endsWith(asked.responseId));
+      return allText(got.map((r) => r.body.blocks)).includes("Next steps") ? got : undefined;
+    }, "the report answers");
+    expect(answers.every((a) => a.body.response_type === "ephemeral")).toBe(true);
+    expect(answers.length).toBeLessThanOrEqual(5);
+    expect(allText(answers.map((a) => a.body.blocks))).toContain("Terminal shell in container");
+
+    const missing = await h.command("report");
+    const hint = await waitFor(
+      () => h.slack!.responses.find((r) => r.path.endsWith(missing.responseId)),
+      "the usage hint",
+    );
+    expect(String(hint.body.text)).toContain("/falco report <uuid>");
   });
 
   it("rejects Slack requests with a bad signature", async () => {

@@ -3,6 +3,9 @@ import type { WebClient } from "@slack/web-api";
 import { ACTIONS, mitigationThreadMessages } from "../../../../blocks/alert-message.js";
 import { renderEscalation } from "../../../../blocks/escalation.js";
 import { escapeMrkdwn, slackDate, userMention } from "../../../../blocks/escape.js";
+import { reportMessages } from "../../../../blocks/report.js";
+import { enrich } from "../../../enrich/enrich.js";
+import { buildReport } from "../../../report/report.js";
 import type { SlackRef, StoredAlert } from "../../../store/alert-store.js";
 import { SAFE_POST_OPTIONS } from "../../delivery.js";
 import { renderStored, viewOf } from "../../render.js";
@@ -34,7 +37,7 @@ function messageRef(stored: StoredAlert, click: Click): SlackRef | null {
   return click.channel && click.messageTs ? { channel: click.channel, ts: click.messageTs } : null;
 }
 
-/** Buttons on alert messages: acknowledge, escalate, show and hide the mitigation steps. */
+/** Buttons on alert messages: acknowledge, escalate, show and hide the mitigation steps, full report. */
 export function register(app: App, deps: ListenerDeps): void {
   const { store, kb, log } = deps;
 
@@ -155,6 +158,38 @@ export function register(app: App, deps: ListenerDeps): void {
     handle(async (client, click) => {
       await store.setExpanded(click.uuid, true);
       await refresh(client, click.uuid, click);
+    }),
+  );
+  app.action<BlockAction<ButtonAction>>(
+    ACTIONS.report,
+    handle(async (client, click) => {
+      const stored = await store.get(click.uuid);
+      if (!stored) {
+        await tell(client, click, `This alert (${escapeMrkdwn(click.uuid)}) is no longer stored.`);
+        return;
+      }
+      const ref = messageRef(stored, click);
+      if (!ref) return;
+      if (!(await store.claimReport(click.uuid, new Date()))) {
+        await tell(client, click, "The full report is already in this alert's thread.");
+        return;
+      }
+      try {
+        const report = buildReport(stored.alert, enrich(stored.alert, kb), kb);
+        for (const part of reportMessages(report))
+          await client.chat.postMessage({
+            channel: ref.channel,
+            thread_ts: ref.ts,
+            text: part.text,
+            blocks: part.blocks,
+            ...SAFE_POST_OPTIONS,
+          });
+        log.info({ uuid: click.uuid, user: click.user }, "full report posted in the thread");
+      } catch (error) {
+        // Let the next click try again rather than claim a report that never arrived.
+        await store.releaseReport(click.uuid);
+        throw error;
+      }
     }),
   );
   app.action<BlockAction<ButtonAction>>(

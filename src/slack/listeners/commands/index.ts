@@ -9,7 +9,10 @@ import {
   renderRecent,
 } from "../../../../blocks/lookup.js";
 import type { SlackMessage } from "../../../../blocks/limits.js";
+import { reportMessages } from "../../../../blocks/report.js";
+import { enrich } from "../../../enrich/enrich.js";
 import { ALERT_ID } from "../../../falco/schema.js";
+import { buildReport } from "../../../report/report.js";
 import { type StoredAlert, stateOf } from "../../../store/alert-store.js";
 import type { ListenerDeps } from "../deps.js";
 
@@ -40,20 +43,11 @@ function lookupView(stored: StoredAlert, permalink: string | null): LookupView {
   };
 }
 
-/** The answer to `/falco <text>`, pure apart from the store and permalink reads. */
-export async function answerFalcoCommand(
-  text: string,
-  deps: ListenerDeps,
-  client: WebClient,
-): Promise<SlackMessage> {
-  const words = text.trim().split(/\s+/).filter(Boolean);
-  const first = words[0]?.toLowerCase();
-  if (!first || first === "help") return renderHelp();
-  if (first === "recent") {
-    const alerts = await deps.store.recent(10);
-    return renderRecent(alerts.map((a) => lookupView(a, null)));
-  }
-  const id = words[0]!;
+/** Slack accepts at most five answers through one response_url. */
+export const MAX_RESPONSES = 5;
+
+/** The stored alert a uuid (or an unambiguous prefix of one) names, or the notice saying why not. */
+async function findAlert(id: string, deps: ListenerDeps): Promise<StoredAlert | SlackMessage> {
   if (!ALERT_ID.test(id)) return renderHelp(`\`${escapeMrkdwn(id.slice(0, 80))}\` is not an alert uuid.`);
   const found = await deps.store.resolve(id, MIN_PREFIX);
   if ("tooShort" in found)
@@ -67,8 +61,40 @@ export async function answerFalcoCommand(
       `\`${escapeMrkdwn(id)}\` matches several alerts: ${found.ambiguous.map((u) => `\`${escapeMrkdwn(u)}\``).join(", ")}. Give more characters.`,
     );
   const stored = await deps.store.get(found.found);
-  if (!stored) return renderNotice(`No alert with uuid \`${escapeMrkdwn(id)}\`.`);
-  return renderLookup(lookupView(stored, await permalinkOf(client, stored)));
+  return stored ?? renderNotice(`No alert with uuid \`${escapeMrkdwn(id)}\`.`);
+}
+
+const isNotice = (x: StoredAlert | SlackMessage): x is SlackMessage => "blocks" in x && !("alert" in x);
+
+/** The answer to `/falco <text>` (one or more ephemeral messages), pure apart from store and permalink reads. */
+export async function answerFalcoCommand(
+  text: string,
+  deps: ListenerDeps,
+  client: WebClient,
+): Promise<SlackMessage[]> {
+  const words = text.trim().split(/\s+/).filter(Boolean);
+  const first = words[0]?.toLowerCase();
+  if (!first || first === "help") return [renderHelp()];
+  if (first === "recent") {
+    const alerts = await deps.store.recent(10);
+    return [renderRecent(alerts.map((a) => lookupView(a, null)))];
+  }
+  if (first === "report") {
+    if (!words[1]) return [renderHelp("Say which alert: `/falco report <uuid>`.")];
+    const stored = await findAlert(words[1], deps);
+    if (isNotice(stored)) return [stored];
+    const parts = reportMessages(buildReport(stored.alert, enrich(stored.alert, deps.kb), deps.kb));
+    if (parts.length <= MAX_RESPONSES) return parts;
+    return [
+      ...parts.slice(0, MAX_RESPONSES - 1),
+      renderNotice(
+        `The rest of the report did not fit in Slack's five replies: press *Full report* on the alert message, or read it from \`GET /alerts/${escapeMrkdwn(stored.alert.uuid)}/report\`.`,
+      ),
+    ];
+  }
+  const stored = await findAlert(words[0]!, deps);
+  if (isNotice(stored)) return [stored];
+  return [renderLookup(lookupView(stored, await permalinkOf(client, stored)))];
 }
 
 /** The `/falco` slash command. */
@@ -77,8 +103,8 @@ export function register(app: App, deps: ListenerDeps): void {
     // Acknowledge at once (Slack allows 3 seconds), then answer through the response_url.
     await ack();
     try {
-      const answer = await answerFalcoCommand(command.text ?? "", deps, client);
-      await respond({ response_type: "ephemeral", text: answer.text, blocks: answer.blocks });
+      for (const answer of await answerFalcoCommand(command.text ?? "", deps, client))
+        await respond({ response_type: "ephemeral", text: answer.text, blocks: answer.blocks });
     } catch (error) {
       deps.log.error({ err: error }, "/falco failed");
       await respond({
