@@ -47,6 +47,16 @@ export interface AlertView {
   expanded: boolean;
   /** The steps did not fit in place and were posted as a thread reply. */
   mitigationInThread?: boolean;
+  /** When alerts like this one were grouped into this message: how many, when, and what varied. */
+  group?: GroupView | null;
+}
+
+export interface GroupView {
+  occurrences: number;
+  firstSeen: string;
+  lastSeen: string;
+  /** A few distinct values (command lines, files …) seen across the occurrences. */
+  samples: string[];
 }
 
 export const md = (text: string): TextObject => ({ type: "mrkdwn", text, verbatim: true });
@@ -289,6 +299,22 @@ function contextBlocks(view: AlertView): Block[] {
   if (enrichment.mitre.length) elements.push(md(truncate(`*ATT&CK* ${mitreText(enrichment.mitre)}`, 2000)));
   elements.push(md(`${escapeMrkdwn(alert.source)} · uuid ${inlineCode(alert.uuid, 130)}`));
   const blocks: Block[] = [{ type: "context", elements }];
+  const group = view.group;
+  if (group && group.occurrences > 1) {
+    const line = [
+      `:repeat: *${group.occurrences.toLocaleString("en-US")} occurrences*`,
+      `first ${slackDate(group.firstSeen)}`,
+      `last ${slackDate(group.lastSeen)}`,
+    ].join(" · ");
+    const samples = group.samples.slice(0, 5).map((v) => inlineCode(v, 150));
+    blocks.push({
+      type: "context",
+      elements: [
+        md(line),
+        ...(samples.length > 1 ? [md(truncate(`Seen: ${samples.join(" · ")}`, 1900))] : []),
+      ],
+    });
+  }
   const state = stateLine(view.triage);
   if (state) blocks.push({ type: "context", elements: [md(state)] });
   return blocks;

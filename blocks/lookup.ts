@@ -8,6 +8,8 @@ export interface LookupView {
   triage: TriageState;
   state: "new" | "acknowledged" | "escalated";
   permalink: string | null;
+  /** Occurrences of the alert's group; the permalink and state are the group's message's. */
+  occurrences?: number;
 }
 
 function who(by: string | null, at: string | null): string {
@@ -26,7 +28,7 @@ export function renderLookup(view: LookupView): SlackMessage {
   const lines = [
     `${PRIORITY_EMOJI[alert.priority]} *${escapeMrkdwn(alert.priority)}: ${escapeMrkdwn(truncate(alert.rule, 200))}*`,
     `*Host:* ${alert.hostname ? inlineCode(alert.hostname, 200) : "–"}   *Time:* ${slackDate(alert.time)}`,
-    `*State:* ${view.state}`,
+    `*State:* ${view.state}${view.occurrences && view.occurrences > 1 ? `   *Group:* ${view.occurrences.toLocaleString("en-US")} occurrences, one message` : ""}`,
     `*Acknowledged:* ${who(triage.acknowledgedBy, triage.acknowledgedAt)}   *Escalated:* ${who(triage.escalatedBy, triage.escalatedAt)}`,
     linkTo(view.permalink),
   ];

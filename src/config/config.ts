@@ -1,4 +1,9 @@
+import { readFileSync } from "node:fs";
 import { z } from "zod";
+import { normalisePriority, PRIORITIES, type Priority } from "../falco/priority.js";
+import { PREVIEW_CHANNEL } from "../queue/names.js";
+import { DEFAULT_GROUP_FIELDS } from "../route/grouping.js";
+import { parseRoutes, type Route, type Routing, RoutesError } from "../route/routes.js";
 
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 
@@ -45,6 +50,20 @@ const EnvSchema = z.object({
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),
   LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(", ")}` }).default("info"),
   LOG_FORMAT: z.enum(["json", "pretty"], { error: "must be json or pretty" }).optional(),
+  ROUTES_FILE: z.string().optional(),
+  MIN_PRIORITY: z
+    .string()
+    .refine((p) => normalisePriority(p) !== undefined, {
+      error: `must be a Falco priority: ${PRIORITIES.join(", ")} (any case)`,
+    })
+    .default("debug"),
+  GROUP_WINDOW_SECONDS: z.coerce.number().int().min(0).max(86400).default(600),
+  GROUP_KEY_FIELDS: z
+    .string()
+    .regex(/^[A-Za-z0-9_.[\]/-]+(,[A-Za-z0-9_.[\]/-]+)*$/, "must be a comma-separated list of field names")
+    .default(DEFAULT_GROUP_FIELDS.join(",")),
+  GROUP_UPDATE_SECONDS: z.coerce.number().int().min(1).max(600).default(3),
+  DEDUPE_WINDOW_SECONDS: z.coerce.number().int().min(0).max(86400).default(600),
 });
 
 /** Rules between variables, checked even when single values are also wrong, so one run lists everything. */
@@ -89,6 +108,17 @@ export interface Config {
   logLevel: (typeof LOG_LEVELS)[number];
   /** pretty on a terminal, JSON otherwise, unless LOG_FORMAT says. */
   logFormat: "json" | "pretty";
+  /** Which channel each alert goes to (preview mode: the default channel is "preview"). */
+  routing: Routing;
+  grouping: {
+    /** 0: every alert gets its own message. */
+    windowSeconds: number;
+    fields: string[];
+    /** At most one update of a group's message per this many seconds. */
+    updateSeconds: number;
+    /** 0: re-sent copies (same content, new uuid) are not recognised. */
+    dedupeWindowSeconds: number;
+  };
 }
 
 export const DEFAULT_REDIS_URL = "redis://127.0.0.1:6379";
@@ -114,6 +144,15 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
       : parsed.error.issues.map((issue) => `${issue.path.join(".") || "environment"} ${issue.message}`)),
     ...crossProblems(raw),
   ];
+  let routes: Route[] = [];
+  if (raw.ROUTES_FILE) {
+    try {
+      routes = parseRoutes(readFileSync(raw.ROUTES_FILE, "utf8"), raw.ROUTES_FILE);
+    } catch (error) {
+      if (error instanceof RoutesError) problems.push(...error.problems.map((p) => `ROUTES_FILE ${p}`));
+      else problems.push(`ROUTES_FILE cannot be read: ${(error as Error).message}`);
+    }
+  }
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   const env = parsed.data;
   return {
@@ -138,5 +177,16 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     slackMaxPostsPerSecond: env.SLACK_MAX_POSTS_PER_SECOND,
     logLevel: env.LOG_LEVEL,
     logFormat: env.LOG_FORMAT ?? (process.stdout.isTTY ? "pretty" : "json"),
+    routing: {
+      routes,
+      defaultChannel: env.SLACK_BOT_TOKEN && env.SLACK_CHANNEL ? env.SLACK_CHANNEL : PREVIEW_CHANNEL,
+      minPriority: normalisePriority(env.MIN_PRIORITY) as Priority,
+    },
+    grouping: {
+      windowSeconds: env.GROUP_WINDOW_SECONDS,
+      fields: env.GROUP_KEY_FIELDS.split(","),
+      updateSeconds: env.GROUP_UPDATE_SECONDS,
+      dedupeWindowSeconds: env.DEDUPE_WINDOW_SECONDS,
+    },
   };
 }

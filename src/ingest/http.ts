@@ -9,14 +9,14 @@ import type { KnowledgeBase } from "../enrich/knowledge.js";
 import { type BodyFormat, parseAlertBody } from "../falco/body.js";
 import { stringifyLossless } from "../falco/json.js";
 import { formatIssue } from "../falco/schema.js";
-import type { DeliveryQueue } from "../queue/producer.js";
+import { acceptAlerts, type Intake } from "./accept.js";
 import { withDeadline } from "../queue/redis.js";
-import { type AlertStore, stateOf } from "../store/alert-store.js";
+import { type AlertStore, type GroupInfo, type StoredAlert, stateOf } from "../store/alert-store.js";
 import { presentedToken, tokenMatches } from "./auth.js";
 
 export interface HttpDeps {
   store: AlertStore;
-  queue: DeliveryQueue;
+  intake: Intake;
   /** The producer's Redis connection, pinged by /readyz. */
   redis: Redis;
   kb: KnowledgeBase;
@@ -64,9 +64,13 @@ function requireToken(expected: string | undefined) {
 export function alertResource(
   stored: NonNullable<Awaited<ReturnType<AlertStore["get"]>>>,
   kb: KnowledgeBase,
+  group: GroupInfo | null = null,
+  /** The group's first alert, whose Slack message and triage stand for the whole group. */
+  leader: StoredAlert | null = null,
 ) {
   const { alert } = stored;
   const enrichment = enrich(alert, kb);
+  const owner = leader ?? stored;
   return {
     uuid: alert.uuid,
     rule: alert.rule,
@@ -78,14 +82,25 @@ export function alertResource(
     outputFields: alert.outputFields,
     tags: alert.tags,
     receivedAt: stored.receivedAt,
-    state: stateOf(stored),
-    acknowledgedBy: stored.acknowledgedBy,
-    acknowledgedAt: stored.acknowledgedAt,
-    escalatedBy: stored.escalatedBy,
-    escalatedAt: stored.escalatedAt,
-    slack: stored.slack,
-    escalation: stored.escalation,
-    delivery: stored.delivery,
+    state: stateOf(owner),
+    acknowledgedBy: owner.acknowledgedBy,
+    acknowledgedAt: owner.acknowledgedAt,
+    escalatedBy: owner.escalatedBy,
+    escalatedAt: owner.escalatedAt,
+    slack: owner.slack,
+    escalation: owner.escalation,
+    delivery:
+      leader && leader !== stored ? { ...leader.delivery, status: "grouped" as const } : stored.delivery,
+    channel: stored.channel,
+    group: group
+      ? {
+          key: group.key,
+          occurrences: group.occurrences,
+          first: group.leader,
+          firstSeen: group.firstSeen,
+          lastSeen: group.lastSeen,
+        }
+      : null,
     enrichment: {
       knowledgeId: enrichment.knowledgeId,
       match: enrichment.match,
@@ -104,7 +119,7 @@ export function alertResource(
  * is mounted on the same app by the composition root.
  */
 export function createHttpApp(deps: HttpDeps): express.Express {
-  const { store, queue, redis, kb, log } = deps;
+  const { store, redis, kb, log } = deps;
   const app = express();
   app.disable("x-powered-by");
   app.set("query parser", "simple");
@@ -154,14 +169,11 @@ export function createHttpApp(deps: HttpDeps): express.Express {
       }
       const alerts = parsed.alerts;
       try {
-        const outcomes = await withDeadline(
-          store.createMany(alerts, receivedAt),
+        const { duplicates } = await withDeadline(
+          acceptAlerts(alerts, receivedAt, deps.intake),
           REDIS_DEADLINE_MS,
-          "storing alerts",
+          "storing and queueing alerts",
         );
-        const toQueue = alerts.filter((_, i) => outcomes[i] !== "duplicate").map((a) => a.uuid);
-        await withDeadline(queue.enqueue([...new Set(toQueue)]), REDIS_DEADLINE_MS, "queueing alerts");
-        const duplicates = alerts.filter((_, i) => outcomes[i] !== "new").map((a) => a.uuid);
         for (const a of alerts)
           if (a.repairs.length)
             log.warn({ uuid: a.uuid, repairs: a.repairs }, "accepted an alert Falco emitted as invalid JSON");
@@ -182,9 +194,11 @@ export function createHttpApp(deps: HttpDeps): express.Express {
   app.get("/alerts/:uuid", auth, async (req, res) => {
     const uuid = String(req.params.uuid);
     try {
-      const stored = await withDeadline(store.get(uuid), REDIS_DEADLINE_MS, "reading the alert");
-      if (!stored) return fail(res, 404, `no alert with uuid "${uuid}"`);
-      res.type("application/json").send(stringifyLossless(alertResource(stored, kb)));
+      const found = await withDeadline(store.getWithGroup(uuid), REDIS_DEADLINE_MS, "reading the alert");
+      if (!found) return fail(res, 404, `no alert with uuid "${uuid}"`);
+      res
+        .type("application/json")
+        .send(stringifyLossless(alertResource(found.stored, kb, found.group, found.leader)));
     } catch (error) {
       res.set("Retry-After", "5");
       fail(res, 503, `Redis is unavailable (${(error as Error).message})`);

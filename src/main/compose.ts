@@ -5,7 +5,8 @@ import type { Logger } from "pino";
 import type { Config } from "../config/config.js";
 import type { KnowledgeBase } from "../enrich/knowledge.js";
 import { createHttpApp, finishHttpApp } from "../ingest/http.js";
-import { DeliveryQueue } from "../queue/producer.js";
+import { DeliveryQueues } from "../queue/producer.js";
+import { routingChannels } from "../route/routes.js";
 import { awaitReady, producerConnection, workerConnection } from "../queue/redis.js";
 import { createDeliveryWorker } from "../queue/worker.js";
 import { createSlackApp } from "../slack/app.js";
@@ -38,10 +39,19 @@ export async function startWeb(
   if (!(await awaitReady(redis, 3000)))
     log.error({ redisUrl: redactUrl(redisUrl) }, "Redis is not reachable yet: answering 503 until it is");
   const store = new AlertStore(redis, config.keyPrefix);
-  const queue = new DeliveryQueue(redis, config.keyPrefix);
+  const queues = new DeliveryQueues(redis, config.keyPrefix, config.grouping.updateSeconds * 1000);
   const app = createHttpApp({
     store,
-    queue,
+    intake: {
+      store,
+      queues,
+      routing: config.routing,
+      grouping: {
+        fields: config.grouping.fields,
+        groupWindowSeconds: config.grouping.windowSeconds,
+        dedupeWindowSeconds: config.grouping.dedupeWindowSeconds,
+      },
+    },
     redis,
     kb,
     ingestToken: config.ingestToken,
@@ -78,14 +88,15 @@ export async function startWeb(
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       if (slackApp && config.slack?.appToken) await slackApp.stop();
-      await queue.close();
+      await queues.close();
       redis.disconnect();
     },
   };
 }
 
 export interface WorkerProcess extends Running {
-  worker: Worker;
+  /** One BullMQ worker per Slack channel the routing can post to. */
+  workers: Worker[];
 }
 
 /** BullMQ workers that enrich alerts and post them: the `worker` process. */
@@ -108,26 +119,33 @@ export async function startWorker(
         channel: config.slack.channel,
       }
     : null;
-  const delivery = new AlertDelivery(store, kb, slack, log, preview);
-  const worker = createDeliveryWorker({
-    connection: bullRedis,
-    keyPrefix: config.keyPrefix,
-    concurrency: config.workerConcurrency,
-    maxPerSecond: slack ? config.slackMaxPostsPerSecond : null,
-    delivery,
-    store,
-    log,
-  });
+  const queues = new DeliveryQueues(storeRedis, config.keyPrefix, config.grouping.updateSeconds * 1000);
+  const delivery = new AlertDelivery(store, kb, slack, log, preview, (channel, leader) =>
+    queues.enqueueUpdates([{ channel, leader }]),
+  );
+  const channels = routingChannels(config.routing);
+  const workers = channels.map((channel) =>
+    createDeliveryWorker(channel, {
+      connection: bullRedis,
+      keyPrefix: config.keyPrefix,
+      concurrency: config.workerConcurrency,
+      maxPerSecond: slack ? config.slackMaxPostsPerSecond : null,
+      delivery,
+      store,
+      log,
+    }),
+  );
   log.info(
-    { concurrency: config.workerConcurrency },
+    { concurrency: config.workerConcurrency, channels },
     slack
-      ? `worker posting to Slack channel ${slack.channel}`
+      ? `worker posting to Slack channel${channels.length > 1 ? "s" : ""} ${channels.join(", ")}`
       : "worker in preview mode: messages are printed here",
   );
   return {
-    worker,
+    workers,
     async close() {
-      await worker.close();
+      await Promise.all(workers.map((w) => w.close()));
+      await queues.close();
       bullRedis.disconnect();
       storeRedis.disconnect();
     },

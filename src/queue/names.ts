@@ -1,10 +1,27 @@
-/** The BullMQ queue that carries alerts from the web processes to the workers. */
-export const DELIVERY_QUEUE = "deliveries";
-export const DELIVER_JOB = "deliver";
+/**
+ * One BullMQ queue per Slack channel, so that each channel is paced on its own (Slack allows about
+ * one message per second per channel) and a 429 in one channel does not hold up the others.
+ */
+export function deliveryQueueName(channel: string): string {
+  return `deliveries-${channel}`;
+}
+
+/** The queue used in preview mode, when there is no Slack to post to. */
+export const PREVIEW_CHANNEL = "preview";
+
+/** Post an alert's (or its group's) first message. */
+export const POST_JOB = "post";
+/** Bring a group's message up to date with its occurrences. */
+export const UPDATE_JOB = "update";
 
 export interface DeliverJobData {
+  /** The alert to post, or for an update, the first alert of the group. */
   uuid: string;
 }
+
+/** BullMQ priorities: lower runs first, so first messages are never starved by counter updates. */
+export const POST_PRIORITY = 1;
+export const UPDATE_PRIORITY = 5;
 
 /**
  * BullMQ's key prefix. With Redis Cluster, set REDIS_KEY_PREFIX to a `{hashtag}` so that every key

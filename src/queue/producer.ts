@@ -1,35 +1,88 @@
 import { Queue } from "bullmq";
 import type { Redis } from "ioredis";
-import { DELIVER_JOB, DELIVERY_QUEUE, type DeliverJobData, queuePrefix } from "./names.js";
+import {
+  type DeliverJobData,
+  deliveryQueueName,
+  POST_JOB,
+  POST_PRIORITY,
+  queuePrefix,
+  UPDATE_JOB,
+  UPDATE_PRIORITY,
+} from "./names.js";
 
-/** Adds delivery jobs. The job id is the alert uuid, so BullMQ itself refuses a second job for one alert. */
-export class DeliveryQueue {
-  readonly queue: Queue<DeliverJobData>;
+/**
+ * Adds delivery jobs to the queue of the alert's channel. A post's job id is the alert uuid, so
+ * BullMQ itself refuses a second job for one alert; an update's id names the group and the time
+ * slot, so a storm adds at most one update per group per slot (the debounce).
+ */
+export class DeliveryQueues {
+  private readonly queues = new Map<string, Queue<DeliverJobData>>();
 
-  constructor(connection: Redis, keyPrefix: string) {
-    this.queue = new Queue<DeliverJobData>(DELIVERY_QUEUE, {
-      connection,
-      prefix: queuePrefix(keyPrefix),
-      defaultJobOptions: {
-        attempts: 8,
-        backoff: { type: "exponential", delay: 2000 },
-        removeOnComplete: { count: 1000 },
-        removeOnFail: { count: 10000 },
-      },
-    });
-    this.queue.on("error", () => {
-      // Connection errors surface as rejected add() calls (503) and in /readyz.
-    });
+  constructor(
+    private readonly connection: Redis,
+    private readonly keyPrefix: string,
+    /** How often a group's message may be updated while its alerts keep coming. */
+    private readonly updateEveryMs: number,
+  ) {}
+
+  queue(channel: string): Queue<DeliverJobData> {
+    let queue = this.queues.get(channel);
+    if (!queue) {
+      queue = new Queue<DeliverJobData>(deliveryQueueName(channel), {
+        connection: this.connection,
+        prefix: queuePrefix(this.keyPrefix),
+        defaultJobOptions: {
+          attempts: 8,
+          backoff: { type: "exponential", delay: 2000 },
+          removeOnComplete: { count: 1000 },
+          removeOnFail: { count: 10000 },
+        },
+      });
+      queue.on("error", () => {
+        // Connection errors surface as rejected add() calls (503) and in /readyz.
+      });
+      this.queues.set(channel, queue);
+    }
+    return queue;
   }
 
-  async enqueue(uuids: string[]): Promise<void> {
-    if (uuids.length === 0) return;
-    await this.queue.addBulk(
-      uuids.map((uuid) => ({ name: DELIVER_JOB, data: { uuid }, opts: { jobId: uuid } })),
+  /** Queues first messages, grouped by channel. */
+  async enqueuePosts(posts: { channel: string; uuid: string }[]): Promise<void> {
+    const byChannel = new Map<string, string[]>();
+    for (const p of posts) byChannel.set(p.channel, [...(byChannel.get(p.channel) ?? []), p.uuid]);
+    await Promise.all(
+      [...byChannel].map(([channel, uuids]) =>
+        this.queue(channel).addBulk(
+          [...new Set(uuids)].map((uuid) => ({
+            name: POST_JOB,
+            data: { uuid },
+            opts: { jobId: uuid, priority: POST_PRIORITY },
+          })),
+        ),
+      ),
+    );
+  }
+
+  /** Queues one update of each group's message at the end of the current time slot. */
+  async enqueueUpdates(updates: { channel: string; leader: string }[], now = Date.now()): Promise<void> {
+    const slot = Math.floor(now / this.updateEveryMs);
+    const delay = (slot + 1) * this.updateEveryMs - now;
+    const seen = new Set<string>();
+    await Promise.all(
+      updates.map(({ channel, leader }) => {
+        const jobId = `update-${leader}-${slot}`;
+        if (seen.has(jobId)) return Promise.resolve();
+        seen.add(jobId);
+        return this.queue(channel).add(
+          UPDATE_JOB,
+          { uuid: leader },
+          { jobId, delay, priority: UPDATE_PRIORITY, attempts: 3 },
+        );
+      }),
     );
   }
 
   async close(): Promise<void> {
-    await this.queue.close();
+    await Promise.all([...this.queues.values()].map((q) => q.close()));
   }
 }

@@ -1,15 +1,15 @@
 import { type Job, RateLimitError, UnrecoverableError, Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
-import type { AlertDelivery } from "../slack/delivery.js";
+import type { AlertDelivery, DeliveryOutcome } from "../slack/delivery.js";
 import type { AlertStore } from "../store/alert-store.js";
-import { DELIVERY_QUEUE, type DeliverJobData, queuePrefix } from "./names.js";
+import { type DeliverJobData, deliveryQueueName, queuePrefix, UPDATE_JOB } from "./names.js";
 
 export interface DeliveryWorkerOptions {
   connection: Redis;
   keyPrefix: string;
   concurrency: number;
-  /** Posts per second across every worker (BullMQ's limiter is global to the queue); null: unlimited. */
+  /** Messages per second into one channel, across every worker process (BullMQ's limiter is global to a queue); null: unlimited. */
   maxPerSecond: number | null;
   delivery: AlertDelivery;
   store: AlertStore;
@@ -17,15 +17,22 @@ export interface DeliveryWorkerOptions {
 }
 
 /**
- * Runs delivery jobs. A Slack 429 pauses the queue for Retry-After through BullMQ's rate limiter,
- * which puts the job back without spending one of its attempts.
+ * Runs one channel's delivery jobs: posts of first messages and updates of group messages. A Slack
+ * 429 pauses this channel's queue for Retry-After through BullMQ's rate limiter, which puts the job
+ * back without spending one of its attempts; other channels keep going.
  */
-export function createDeliveryWorker(options: DeliveryWorkerOptions): Worker<DeliverJobData> {
+export function createDeliveryWorker(
+  channel: string,
+  options: DeliveryWorkerOptions,
+): Worker<DeliverJobData> {
   const { delivery, log, store } = options;
   const worker: Worker<DeliverJobData> = new Worker<DeliverJobData>(
-    DELIVERY_QUEUE,
+    deliveryQueueName(channel),
     async (job: Job<DeliverJobData>) => {
-      const outcome = await delivery.deliver(job.data.uuid);
+      const outcome: DeliveryOutcome =
+        job.name === UPDATE_JOB
+          ? await delivery.updateGroup(job.data.uuid)
+          : await delivery.deliver(job.data.uuid);
       switch (outcome.kind) {
         case "done":
           return;
@@ -51,13 +58,14 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): Worker<Del
     const final = error instanceof UnrecoverableError || job.attemptsMade >= (job.opts.attempts ?? 1);
     if (!final || error.name === "RateLimitError") return;
     log.error(
-      { uuid: job.data.uuid, jobId: job.id, err: error },
+      { uuid: job.data.uuid, jobId: job.id, job: job.name, channel, err: error },
       "delivery failed for good; the alert stays stored",
     );
+    if (job.name === UPDATE_JOB) return; // the message exists; only its counter is behind
     void store
       .setDelivery(job.data.uuid, { status: "failed", error: error.message, at: new Date().toISOString() })
       .catch(() => {});
   });
-  worker.on("error", (error) => log.warn({ err: error }, "delivery worker error"));
+  worker.on("error", (error) => log.warn({ err: error, channel }, "delivery worker error"));
   return worker;
 }

@@ -3,9 +3,10 @@ import type { Logger } from "pino";
 import { blocksToText } from "../../blocks/console-preview.js";
 import type { Block, SlackMessage } from "../../blocks/limits.js";
 import type { KnowledgeBase } from "../enrich/knowledge.js";
-import type { AlertStore } from "../store/alert-store.js";
+import { PREVIEW_CHANNEL } from "../queue/names.js";
+import type { AlertStore, StoredAlert } from "../store/alert-store.js";
 import { classifySlackError } from "./client.js";
-import { renderStored } from "./render.js";
+import { loadForMessage, renderStored } from "./render.js";
 
 /** What the queue worker must do after a delivery attempt. */
 export type DeliveryOutcome =
@@ -16,8 +17,12 @@ export type DeliveryOutcome =
 
 export interface SlackTarget {
   client: WebClient;
+  /** Where alerts go that were stored without a routing decision. */
   channel: string;
 }
+
+/** Queues the follow-up update of a group's message when its counter moved on meanwhile. */
+export type FollowUp = (channel: string, leader: string) => Promise<void>;
 
 /** Options that keep Slack from turning anything in the message into links or mentions. */
 export const SAFE_POST_OPTIONS = {
@@ -39,30 +44,52 @@ export class AlertDelivery {
     private readonly log: Logger,
     /** Where preview mode writes rendered messages. */
     private readonly preview: (text: string) => void = (text) => process.stdout.write(`${text}\n\n`),
+    private readonly followUp: FollowUp = async () => {},
   ) {}
 
+  private channelOf(stored: StoredAlert): string {
+    return stored.channel && stored.channel !== PREVIEW_CHANNEL
+      ? stored.channel
+      : (this.slack?.channel ?? PREVIEW_CHANNEL);
+  }
+
+  /** After a post or update showed `shown` occurrences: if more arrived meanwhile, update again. */
+  private async catchUp(stored: StoredAlert, shown: number): Promise<void> {
+    await this.store.setGroupRendered(stored.alert.uuid, shown);
+    const now = await this.store.group(stored.alert.uuid);
+    if (now && now.occurrences > shown) await this.followUp(this.channelOf(stored), stored.alert.uuid);
+  }
+
+  /** Posts the first message of an alert (or of the group it leads). Idempotent. */
   async deliver(uuid: string): Promise<DeliveryOutcome> {
     const log = this.log.child({ uuid });
-    const stored = await this.store.get(uuid);
-    if (!stored) {
+    const loaded = await loadForMessage(this.store, uuid);
+    if (!loaded) {
       log.warn("alert to deliver is no longer stored; nothing to post");
       return { kind: "done" };
     }
-    if (stored.slack) return { kind: "done" };
-    const message = renderStored(stored, this.kb);
+    const { stored, group } = loaded;
+    // A later occurrence of a group is shown by the group's message, not a message of its own.
+    if (stored.group && stored.group !== uuid) return this.updateGroup(stored.group);
+    if (stored.slack || stored.delivery.status === "preview") return { kind: "done" };
+    const message = renderStored(stored, this.kb, group);
+    const shown = group?.occurrences ?? 1;
 
     if (!this.slack) {
       this.preview(
         `[preview] ${stored.alert.priority} ${stored.alert.rule} (${uuid})\n${blocksToText(message.blocks)}`,
       );
       await this.store.setDelivery(uuid, { status: "preview", error: null, at: new Date().toISOString() });
+      await this.catchUp(stored, shown);
       return { kind: "done" };
     }
 
+    const channel = this.channelOf(stored);
     try {
-      const ts = await this.post(message);
-      await this.store.setPosted(uuid, { channel: this.slack.channel, ts }, new Date());
-      log.info({ channel: this.slack.channel, ts }, "alert posted to Slack");
+      const ts = await this.post(channel, message);
+      await this.store.setPosted(uuid, { channel, ts }, new Date());
+      log.info({ channel, ts }, "alert posted to Slack");
+      await this.catchUp(stored, shown);
       return { kind: "done" };
     } catch (error) {
       const info = classifySlackError(error);
@@ -70,7 +97,8 @@ export class AlertDelivery {
         log.warn({ retryAfterSeconds: info.retryAfterSeconds }, "Slack rate limit: delaying deliveries");
         return { kind: "rate_limited", retryAfterMs: info.retryAfterSeconds * 1000 };
       }
-      if (info.code === "invalid_blocks") return this.postPlain(uuid, stored.alert.rule, message, log);
+      if (info.code === "invalid_blocks")
+        return this.postPlain(uuid, channel, stored.alert.rule, message, log);
       if (info.kind === "permanent") {
         log.error({ slackError: info.code }, `Slack refused the alert: ${info.hint}`);
         await this.store.setDelivery(uuid, {
@@ -85,10 +113,55 @@ export class AlertDelivery {
     }
   }
 
-  private async post(message: SlackMessage, blocks: Block[] = message.blocks): Promise<string> {
+  /**
+   * Brings a group's message up to date with its occurrences (debounced by the queue). Nothing to do
+   * while the first message is not posted yet: posting it shows the count of that moment and
+   * queues a follow-up if more arrive.
+   */
+  async updateGroup(leader: string): Promise<DeliveryOutcome> {
+    const log = this.log.child({ uuid: leader });
+    const loaded = await loadForMessage(this.store, leader);
+    if (!loaded || !loaded.group) return { kind: "done" };
+    const { stored, group } = loaded;
+    if (group.occurrences <= group.rendered) return { kind: "done" };
+    const message = renderStored(stored, this.kb, group);
+    if (!this.slack) {
+      if (stored.delivery.status !== "preview") return { kind: "done" };
+      this.preview(`[preview] ${stored.alert.rule} (${leader}): now ${group.occurrences} occurrences`);
+      await this.catchUp(stored, group.occurrences);
+      return { kind: "done" };
+    }
+    if (!stored.slack) return { kind: "done" };
+    try {
+      await this.slack.client.chat.update({
+        channel: stored.slack.channel,
+        ts: stored.slack.ts,
+        text: message.text,
+        blocks: message.blocks,
+      });
+      log.debug({ occurrences: group.occurrences }, "group message updated");
+      await this.catchUp(stored, group.occurrences);
+      return { kind: "done" };
+    } catch (error) {
+      const info = classifySlackError(error);
+      if (info.kind === "rate_limited")
+        return { kind: "rate_limited", retryAfterMs: info.retryAfterSeconds * 1000 };
+      if (info.kind === "permanent") {
+        log.error({ slackError: info.code }, `Slack refused to update the group message: ${info.hint}`);
+        return { kind: "permanent_failure", error: info.code };
+      }
+      return { kind: "retry", error: info.code };
+    }
+  }
+
+  private async post(
+    channel: string,
+    message: SlackMessage,
+    blocks: Block[] = message.blocks,
+  ): Promise<string> {
     const target = this.slack!;
     const result = await target.client.chat.postMessage({
-      channel: target.channel,
+      channel,
       text: message.text,
       blocks,
       ...SAFE_POST_OPTIONS,
@@ -104,6 +177,7 @@ export class AlertDelivery {
    */
   private async postPlain(
     uuid: string,
+    channel: string,
     rule: string,
     message: SlackMessage,
     log: Logger,
@@ -111,8 +185,8 @@ export class AlertDelivery {
     log.error({ rule }, "Slack answered invalid_blocks; posting a reduced message instead");
     const reduced = message.blocks.filter((b) => b.type === "header" || b.type === "actions");
     try {
-      const ts = await this.post(message, reduced);
-      await this.store.setPosted(uuid, { channel: this.slack!.channel, ts }, new Date());
+      const ts = await this.post(channel, message, reduced);
+      await this.store.setPosted(uuid, { channel, ts }, new Date());
       return { kind: "done" };
     } catch (error) {
       const info = classifySlackError(error);

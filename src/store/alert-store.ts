@@ -1,6 +1,7 @@
 import type { Redis } from "ioredis";
 import type { FalcoAlert } from "../falco/alert.js";
 import { parseJsonLossless, stringifyLossless } from "../falco/json.js";
+import { hashKey } from "../route/grouping.js";
 
 export type AlertState = "new" | "acknowledged" | "escalated";
 
@@ -10,7 +11,7 @@ export interface SlackRef {
 }
 
 export interface Delivery {
-  status: "pending" | "posted" | "preview" | "failed";
+  status: "pending" | "posted" | "preview" | "failed" | "grouped" | "not_posted";
   error: string | null;
   at: string | null;
 }
@@ -29,6 +30,12 @@ export interface StoredAlert {
   /** The mitigation steps were too long for the message and were posted in its thread. */
   mitigationInThread: boolean;
   delivery: Delivery;
+  /** The channel routing chose when the alert arrived (null for alerts stored before routing). */
+  channel: string | null;
+  /** false when the alert was below MIN_PRIORITY: stored, not posted. */
+  post: boolean;
+  /** The first alert of this alert's group (itself when it is the first). */
+  group: string | null;
 }
 
 export function stateOf(stored: StoredAlert): AlertState {
@@ -37,7 +44,44 @@ export function stateOf(stored: StoredAlert): AlertState {
   return "new";
 }
 
-export type CreateOutcome = "new" | "undelivered" | "duplicate";
+/** What storing one alert did. */
+export type CreateOutcome =
+  | { kind: "leader" }
+  | { kind: "member"; leader: string; occurrences: number }
+  | { kind: "undelivered" }
+  | { kind: "duplicate" }
+  | { kind: "copy"; original: string };
+
+/** One alert to store, with the decisions the web process made about it. */
+export interface NewAlert {
+  alert: FalcoAlert;
+  channel: string;
+  /** false below MIN_PRIORITY: stored, never posted. */
+  post: boolean;
+  groupKey: string;
+  sample: string;
+  contentKey: string;
+}
+
+export interface CreateOptions {
+  /** 0 turns grouping off: every alert gets its own message. */
+  groupWindowSeconds: number;
+  /** 0 turns recognition of re-sent copies off. */
+  dedupeWindowSeconds: number;
+}
+
+/** The occurrences an alert's group has seen, as stored on the group's first alert. */
+export interface GroupInfo {
+  /** The first alert of the group, whose Slack message stands for all of them. */
+  leader: string;
+  key: string;
+  occurrences: number;
+  firstSeen: string;
+  lastSeen: string;
+  samples: string[];
+  /** Occurrences the Slack message showed when it was last posted or updated. */
+  rendered: number;
+}
 
 export type ClaimResult =
   | { outcome: "claimed"; at: string }
@@ -47,20 +91,52 @@ export type ClaimResult =
 /** How many uuids `/falco recent` and the prefix index keep; older alerts stay readable by full uuid. */
 const RECENT_LIMIT = 1000;
 
-// Creates the alert only if its uuid is new, and indexes it, in one atomic step. Returns 1 when new,
-// 2 when already stored but not yet delivered (its job may have been lost: enqueue again, BullMQ's
-// job id keeps that idempotent), 0 when already stored and handled.
+// Creates the alert only if its uuid is new, recognises a re-sent copy by content, indexes the
+// alert and puts it in its group, in one atomic step.
+// KEYS: alert, ids, recent, seen (content key), group pointer.
+// ARGV: 1 alert JSON, 2 receivedAt, 3 uuid, 4 score (ms), 5 pending delivery JSON, 6 group window s
+// (0: no grouping), 7 group key text, 8 alert key prefix, 9 sample, 10 dedupe window s (0: off),
+// 11 channel, 12 post ("1"/"0").
+// Returns {'duplicate'} (uuid stored and handled), {'undelivered'} (stored, not yet delivered: enqueue
+// again, BullMQ's job id keeps that idempotent), {'copy', original uuid}, {'leader'} or
+// {'member', leader uuid, occurrences}.
 const CREATE_SCRIPT = `
-if redis.call('HSETNX', KEYS[1], 'alert', ARGV[1]) == 0 then
+if redis.call('HEXISTS', KEYS[1], 'alert') == 1 then
   local delivery = redis.call('HGET', KEYS[1], 'delivery') or ''
-  if string.find(delivery, '"pending"', 1, true) then return 2 end
-  return 0
+  if string.find(delivery, '"pending"', 1, true) then return {'undelivered'} end
+  return {'duplicate'}
 end
-redis.call('HSET', KEYS[1], 'receivedAt', ARGV[2], 'delivery', ARGV[5])
+if ARGV[10] ~= '0' then
+  local original = redis.call('GET', KEYS[4])
+  if original and redis.call('EXISTS', ARGV[8] .. original) == 1 then
+    redis.call('HINCRBY', ARGV[8] .. original, 'copies', 1)
+    redis.call('SET', ARGV[8] .. ARGV[3] .. ':copy-of', original, 'EX', ARGV[10])
+    return {'copy', original}
+  end
+  redis.call('SET', KEYS[4], ARGV[3], 'EX', ARGV[10])
+end
+redis.call('HSET', KEYS[1], 'alert', ARGV[1], 'receivedAt', ARGV[2], 'delivery', ARGV[5],
+  'channel', ARGV[11], 'post', ARGV[12])
 redis.call('ZADD', KEYS[2], 0, ARGV[3])
 redis.call('ZADD', KEYS[3], ARGV[4], ARGV[3])
 redis.call('ZREMRANGEBYRANK', KEYS[3], 0, -${RECENT_LIMIT + 1})
-return 1`;
+if ARGV[6] ~= '0' then
+  local leader = redis.call('GET', KEYS[5])
+  if leader and leader ~= ARGV[3] and redis.call('EXISTS', ARGV[8] .. leader) == 1 then
+    local leaderKey = ARGV[8] .. leader
+    local n = redis.call('HINCRBY', leaderKey, 'groupCount', 1)
+    redis.call('HSET', leaderKey, 'groupLast', ARGV[2])
+    local samples = leaderKey .. ':samples'
+    if redis.call('SCARD', samples) < 5 then redis.call('SADD', samples, ARGV[9]) end
+    redis.call('HSET', KEYS[1], 'group', leader, 'groupKey', ARGV[7])
+    return {'member', leader, tostring(n)}
+  end
+  redis.call('SET', KEYS[5], ARGV[3], 'EX', ARGV[6])
+end
+redis.call('HSET', KEYS[1], 'group', ARGV[3], 'groupKey', ARGV[7], 'groupCount', 1,
+  'groupFirst', ARGV[2], 'groupLast', ARGV[2])
+redis.call('SADD', ARGV[8] .. ARGV[3] .. ':samples', ARGV[9])
+return {'leader'}`;
 
 // First caller wins: sets who and when, or reports who already did it.
 const CLAIM_SCRIPT = `
@@ -77,7 +153,14 @@ redis.call('HSET', KEYS[1], unpack(ARGV))
 return 1`;
 
 interface Scripts {
-  fcCreate(alertKey: string, idsKey: string, recentKey: string, ...args: string[]): Promise<number>;
+  fcCreate(
+    alertKey: string,
+    idsKey: string,
+    recentKey: string,
+    seenKey: string,
+    groupKey: string,
+    ...args: string[]
+  ): Promise<string[]>;
   fcClaim(alertKey: string, ...args: string[]): Promise<string[]>;
   fcUpdate(alertKey: string, ...args: string[]): Promise<number>;
 }
@@ -91,7 +174,7 @@ export class AlertStore {
     private readonly prefix: string,
   ) {
     if (!("fcCreate" in redis)) {
-      redis.defineCommand("fcCreate", { numberOfKeys: 3, lua: CREATE_SCRIPT });
+      redis.defineCommand("fcCreate", { numberOfKeys: 5, lua: CREATE_SCRIPT });
       redis.defineCommand("fcClaim", { numberOfKeys: 1, lua: CLAIM_SCRIPT });
       redis.defineCommand("fcUpdate", { numberOfKeys: 1, lua: UPDATE_SCRIPT });
     }
@@ -109,32 +192,84 @@ export class AlertStore {
   }
 
   /**
-   * Stores each alert unless its uuid is already stored. One round trip for the whole batch.
-   * Per alert: `new`, `undelivered` (stored before, still waiting for delivery) or `duplicate`.
+   * Stores each alert unless its uuid is already stored or it is a re-sent copy, and puts it in its
+   * group. One round trip for the whole batch.
    */
-  async createMany(alerts: FalcoAlert[], receivedAt: Date): Promise<CreateOutcome[]> {
+  async createMany(items: NewAlert[], receivedAt: Date, options: CreateOptions): Promise<CreateOutcome[]> {
     const pipeline = this.redis.pipeline() as unknown as Scripts & {
       exec(): Promise<[Error | null, unknown][] | null>;
     };
     const pending = stringifyLossless({ status: "pending", error: null, at: null } satisfies Delivery);
-    for (const alert of alerts) {
+    for (const item of items) {
+      const { alert } = item;
       void pipeline.fcCreate(
         this.alertKey(alert.uuid),
         this.idsKey,
         this.recentKey,
+        `${this.prefix}:seen:${item.contentKey}`,
+        `${this.prefix}:group:${hashKey(item.groupKey)}`,
         stringifyLossless(alert),
         receivedAt.toISOString(),
         alert.uuid,
         String(receivedAt.getTime()),
         pending,
+        String(options.groupWindowSeconds),
+        item.groupKey,
+        `${this.prefix}:alert:`,
+        item.sample,
+        String(options.dedupeWindowSeconds),
+        item.channel,
+        item.post ? "1" : "0",
       );
     }
     const results = await pipeline.exec();
     if (!results) throw new Error("Redis pipeline was aborted");
-    return results.map(([error, value]) => {
+    return results.map(([error, value]): CreateOutcome => {
       if (error) throw error;
-      return value === 1 ? "new" : value === 2 ? "undelivered" : "duplicate";
+      const [kind, a, b] = value as string[];
+      if (kind === "leader") return { kind };
+      if (kind === "member") return { kind, leader: a!, occurrences: Number(b) };
+      if (kind === "copy") return { kind, original: a! };
+      return { kind: kind === "undelivered" ? "undelivered" : "duplicate" };
     });
+  }
+
+  /** The group an alert belongs to, read from the group's first alert. */
+  async group(uuid: string): Promise<GroupInfo | null> {
+    const leader = await this.redis.hget(this.alertKey(uuid), "group");
+    if (!leader) return null;
+    const [hash, samples] = await Promise.all([
+      this.redis.hmget(
+        this.alertKey(leader),
+        "groupKey",
+        "groupCount",
+        "groupFirst",
+        "groupLast",
+        "groupRendered",
+      ),
+      this.redis.smembers(`${this.alertKey(leader)}:samples`),
+    ]);
+    const [key, count, first, last, rendered] = hash;
+    if (count === null) return null;
+    return {
+      leader,
+      key: key ?? "",
+      occurrences: Number(count),
+      firstSeen: first ?? "",
+      lastSeen: last ?? "",
+      samples: samples.sort(),
+      rendered: Number(rendered ?? 0),
+    };
+  }
+
+  /** Records how many occurrences the group's Slack message now shows. */
+  async setGroupRendered(leader: string, occurrences: number): Promise<void> {
+    await this.update(leader, { groupRendered: String(occurrences) });
+  }
+
+  /** The alert a re-sent copy (same content, another uuid) was counted as. */
+  async originalOf(uuid: string): Promise<string | null> {
+    return this.redis.get(`${this.alertKey(uuid)}:copy-of`);
   }
 
   async get(uuid: string): Promise<StoredAlert | null> {
@@ -154,7 +289,28 @@ export class AlertStore {
       delivery: hash.delivery
         ? (JSON.parse(hash.delivery) as Delivery)
         : { status: "pending", error: null, at: null },
+      channel: hash.channel || null,
+      post: hash.post !== "0",
+      group: hash.group ?? null,
     };
+  }
+
+  /**
+   * An alert with its group and the group's first alert. A uuid that was recognised as a re-sent
+   * copy answers as the alert it was counted as.
+   */
+  async getWithGroup(
+    uuid: string,
+  ): Promise<{ stored: StoredAlert; group: GroupInfo | null; leader: StoredAlert | null } | null> {
+    let stored = await this.get(uuid);
+    if (!stored) {
+      const original = await this.originalOf(uuid);
+      stored = original ? await this.get(original) : null;
+    }
+    if (!stored) return null;
+    const group = await this.group(stored.alert.uuid);
+    const leader = group && group.leader !== stored.alert.uuid ? await this.get(group.leader) : null;
+    return { stored, group, leader };
   }
 
   /** Finds an alert by its uuid or by a unique prefix of it (at least `minPrefix` characters). */

@@ -44,6 +44,10 @@ export async function startHarness(name: string, options: HarnessOptions = {}): 
     REDIS_KEY_PREFIX: prefix,
     LOG_LEVEL: "silent",
     SLACK_MAX_POSTS_PER_SECOND: "100",
+    // Most tests send the same sample alert many times to test one message each; the grouping and
+    // de-duplication tests turn these back on.
+    GROUP_WINDOW_SECONDS: "0",
+    DEDUPE_WINDOW_SECONDS: "0",
     ...(slack
       ? {
           SLACK_BOT_TOKEN: BOT_TOKEN,

@@ -8,7 +8,7 @@ import { enrich } from "../../../enrich/enrich.js";
 import { buildReport } from "../../../report/report.js";
 import type { SlackRef, StoredAlert } from "../../../store/alert-store.js";
 import { SAFE_POST_OPTIONS } from "../../delivery.js";
-import { renderStored, viewOf } from "../../render.js";
+import { loadForMessage, renderStored, viewOf } from "../../render.js";
 import type { ListenerDeps } from "../deps.js";
 
 interface Click {
@@ -43,13 +43,15 @@ export function register(app: App, deps: ListenerDeps): void {
 
   /** Re-renders the alert message from the stored state, posting long mitigation steps to its thread. */
   async function refresh(client: WebClient, uuid: string, click: Click): Promise<void> {
-    let stored = await store.get(uuid);
-    if (!stored) return;
+    const loaded = await loadForMessage(store, uuid);
+    if (!loaded) return;
+    let { stored } = loaded;
+    const { group } = loaded;
     const ref = messageRef(stored, click);
     if (!ref) return;
-    let message = renderStored(stored, kb);
+    let message = renderStored(stored, kb, group);
     if (!message.mitigationFits && !stored.mitigationInThread) {
-      for (const part of mitigationThreadMessages(viewOf(stored, kb))) {
+      for (const part of mitigationThreadMessages(viewOf(stored, kb, group))) {
         await client.chat.postMessage({
           channel: ref.channel,
           thread_ts: ref.ts,
@@ -60,7 +62,7 @@ export function register(app: App, deps: ListenerDeps): void {
       }
       await store.setMitigationInThread(uuid);
       stored = (await store.get(uuid)) ?? stored;
-      message = renderStored(stored, kb);
+      message = renderStored(stored, kb, group);
     }
     await client.chat.update({
       channel: ref.channel,

@@ -94,7 +94,11 @@ export async function answerFalcoCommand(
   }
   const stored = await findAlert(words[0]!, deps);
   if (isNotice(stored)) return [stored];
-  return [renderLookup(lookupView(stored, await permalinkOf(client, stored)))];
+  // A later occurrence of a group points to the group's message and shares its triage state.
+  const withGroup = await deps.store.getWithGroup(stored.alert.uuid);
+  const owner = withGroup?.leader ?? stored;
+  const view = lookupView({ ...owner, alert: stored.alert }, await permalinkOf(client, owner));
+  return [renderLookup({ ...view, occurrences: withGroup?.group?.occurrences ?? 1 })];
 }
 
 /** The `/falco` slash command. */
