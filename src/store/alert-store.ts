@@ -200,6 +200,11 @@ export class AlertStore {
       exec(): Promise<[Error | null, unknown][] | null>;
     };
     const pending = stringifyLossless({ status: "pending", error: null, at: null } satisfies Delivery);
+    const notPosted = stringifyLossless({
+      status: "not_posted",
+      error: "below MIN_PRIORITY: stored, not posted",
+      at: receivedAt.toISOString(),
+    } satisfies Delivery);
     for (const item of items) {
       const { alert } = item;
       void pipeline.fcCreate(
@@ -212,7 +217,7 @@ export class AlertStore {
         receivedAt.toISOString(),
         alert.uuid,
         String(receivedAt.getTime()),
-        pending,
+        item.post ? pending : notPosted,
         String(options.groupWindowSeconds),
         item.groupKey,
         `${this.prefix}:alert:`,

@@ -9,7 +9,10 @@ export interface SlackCall {
   at: number;
 }
 
-export type Scripted = { status: 429; retryAfter: number } | { error: string } | { status: 500 };
+export type Scripted = ({ status: 429; retryAfter: number } | { error: string } | { status: 500 }) & {
+  /** Only calls to this channel get this answer; others pass by it. */
+  channel?: string;
+};
 
 /**
  * Limits Slack's API enforces on Block Kit, written independently of the app's own checks so that a
@@ -147,8 +150,9 @@ export class FakeSlack {
     const token = auth?.startsWith("Bearer ") ? auth.slice(7) : ((args.token as string | undefined) ?? null);
     this.calls.push({ method, args, token, at: Date.now() });
 
-    const queue = this.scripted.get(method);
-    const scripted = queue?.shift();
+    const queue = this.scripted.get(method) ?? [];
+    const at = queue.findIndex((s) => s.channel === undefined || s.channel === args.channel);
+    const scripted = at === -1 ? undefined : queue.splice(at, 1)[0];
     if (scripted) {
       if ("status" in scripted && scripted.status === 429)
         return this.send(
