@@ -66,6 +66,9 @@ const EnvSchema = z.object({
   DEDUPE_WINDOW_SECONDS: z.coerce.number().int().min(0).max(86400).default(600),
 });
 
+/** Every variable the configuration reads, for docs checks. */
+export const ENV_VARIABLES = Object.keys(EnvSchema.shape);
+
 /** Rules between variables, checked even when single values are also wrong, so one run lists everything. */
 function crossProblems(env: Record<string, string | undefined>): string[] {
   const problems: string[] = [];

@@ -1,5 +1,6 @@
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { ConfigError, loadConfig } from "../../src/config/config.js";
+import { ConfigError, ENV_VARIABLES, loadConfig } from "../../src/config/config.js";
 
 describe("configuration", () => {
   it("has the documented defaults and preview mode without a token", () => {
@@ -55,5 +56,15 @@ describe("configuration", () => {
         SLACK_CHANNEL: "#alerts",
       }),
     ).toThrow(/SLACK_CHANNEL must be a Slack channel id/);
+  });
+});
+
+describe("configuration docs", () => {
+  it("document every variable in the README's table and in .env.example", () => {
+    const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
+    const example = readFileSync(new URL("../../.env.example", import.meta.url), "utf8");
+    const undocumented = ENV_VARIABLES.filter((v) => !readme.includes(`| \`${v}\``));
+    const notInExample = ENV_VARIABLES.filter((v) => !new RegExp(`^${v}=`, "m").test(example));
+    expect({ undocumented, notInExample }).toEqual({ undocumented: [], notInExample: [] });
   });
 });
