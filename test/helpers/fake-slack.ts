@@ -96,6 +96,11 @@ export class FakeSlack {
   private server!: Server;
   private tsCounter = 1000;
   port = 0;
+  /** When set, chat.postMessage answers 429 like Slack when a channel gets more than one per second. */
+  perChannelLimit = false;
+  /** 429 answers given by the per-channel limit. */
+  rateLimited = 0;
+  private readonly lastPost = new Map<string, number>();
 
   constructor(private readonly validToken = "xoxb-test-token") {}
 
@@ -182,6 +187,21 @@ export class FakeSlack {
       case "chat.update":
       case "chat.postEphemeral": {
         if (!args.channel) return this.send(res, 200, { ok: false, error: "channel_not_found" });
+        if (this.perChannelLimit && method === "chat.postMessage") {
+          const channel = String(args.channel);
+          const last = this.lastPost.get(channel) ?? 0;
+          const now = Date.now();
+          if (now - last < 1000) {
+            this.rateLimited++;
+            return this.send(
+              res,
+              429,
+              { ok: false, error: "ratelimited" },
+              { "retry-after": String(Math.ceil((1000 - (now - last)) / 1000)) },
+            );
+          }
+          this.lastPost.set(channel, now);
+        }
         if (args.blocks !== undefined) {
           const problem = blockProblems(args.blocks);
           if (problem) return this.send(res, 200, { ok: false, error: "invalid_blocks", errors: [problem] });
