@@ -1,7 +1,14 @@
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ACTIONS } from "../../blocks/alert-message.js";
-import { CHANNEL, ESCALATION_CHANNEL, type Harness, startHarness } from "../helpers/harness.js";
+import {
+  CHANNEL,
+  ESCALATION_CHANNEL,
+  type Harness,
+  SIGNING_SECRET,
+  startHarness,
+} from "../helpers/harness.js";
+import { blockActionsBody, slackSignature } from "../helpers/slack-requests.js";
 import { waitFor } from "../helpers/redis.js";
 
 const memfd = readFileSync(new URL("../../examples/memfd-create.json", import.meta.url), "utf8");
@@ -327,5 +334,36 @@ describe("alert → Slack → buttons → /falco, end to end", () => {
       body,
     });
     expect(res.status).toBe(401);
+  });
+
+  it("refuses correctly signed requests dated more than 5 minutes before or after now", async () => {
+    const { uuid, ts } = await ingestAndWaitForPost(withUuid(memfd, "7e57ab1e-0000-4000-8000-0000000000f5"));
+    const body = blockActionsBody({
+      actionId: ACTIONS.acknowledge,
+      value: uuid,
+      userId: "U0MALLORY",
+      channel: CHANNEL,
+      messageTs: ts,
+      responseUrl: h.slack!.responseUrl("replay"),
+    });
+    const now = Math.floor(Date.now() / 1000);
+    for (const when of [now + 6 * 60, now - 6 * 60]) {
+      const res = await fetch(`${h.base}/slack/events`, {
+        method: "POST",
+        headers: slackSignature(SIGNING_SECRET, body, when),
+        body,
+      });
+      expect(res.status, `timestamp ${when - now} s from now`).toBe(401);
+    }
+    const fresh = await fetch(`${h.base}/slack/events`, {
+      method: "POST",
+      headers: slackSignature(SIGNING_SECRET, body, now),
+      body,
+    });
+    expect(fresh.status).toBe(200);
+    await waitFor(
+      async () => ((await (await h.getAlert(uuid)).json()) as AlertJson).state === "acknowledged",
+      "ack",
+    );
   });
 });
