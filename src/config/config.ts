@@ -51,6 +51,13 @@ const EnvSchema = z.object({
   LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(", ")}` }).default("info"),
   LOG_FORMAT: z.enum(["json", "pretty"], { error: "must be json or pretty" }).optional(),
   ROUTES_FILE: z.string().optional(),
+  SLACK_ALLOWED_RESPONDERS: z
+    .string()
+    .regex(
+      /^\s*[UWS][A-Z0-9]{2,}(\s*,\s*[UWS][A-Z0-9]{2,})*\s*$/,
+      "must be a comma-separated list of Slack user ids (U…, W…) or user group ids (S…)",
+    )
+    .optional(),
   MIN_PRIORITY: z
     .string()
     .refine((p) => normalisePriority(p) !== undefined, {
@@ -79,7 +86,12 @@ function crossProblems(env: Record<string, string | undefined>): string[] {
         "SLACK_SIGNING_SECRET is required with SLACK_BOT_TOKEN (Basic Information → App Credentials)",
       );
   } else {
-    for (const name of ["SLACK_APP_TOKEN", "SLACK_CHANNEL", "SLACK_ESCALATION_CHANNEL"]) {
+    for (const name of [
+      "SLACK_APP_TOKEN",
+      "SLACK_CHANNEL",
+      "SLACK_ESCALATION_CHANNEL",
+      "SLACK_ALLOWED_RESPONDERS",
+    ]) {
       if (env[name]) problems.push(`${name} is set but SLACK_BOT_TOKEN is not`);
     }
   }
@@ -93,6 +105,8 @@ export interface SlackConfig {
   apiUrl: string;
   channel: string;
   escalationChannel: string;
+  /** Who may acknowledge and escalate: user ids and user group ids; empty: everyone in the channel. */
+  allowedResponders: string[];
 }
 
 export interface Config {
@@ -171,6 +185,10 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
             apiUrl: env.SLACK_API_URL,
             channel: env.SLACK_CHANNEL,
             escalationChannel: env.SLACK_ESCALATION_CHANNEL ?? env.SLACK_CHANNEL,
+            allowedResponders: (env.SLACK_ALLOWED_RESPONDERS ?? "")
+              .split(",")
+              .map((id) => id.trim())
+              .filter(Boolean),
           }
         : null,
     slackApiUrl: env.SLACK_API_URL,

@@ -63,7 +63,13 @@ export async function startWeb(
     ? createSlackApp(
         config.slack,
         app,
-        { store, kb, escalationChannel: config.slack.escalationChannel, log },
+        {
+          store,
+          kb,
+          escalationChannel: config.slack.escalationChannel,
+          allowedResponders: config.slack.allowedResponders,
+          log,
+        },
         log,
       )
     : null;

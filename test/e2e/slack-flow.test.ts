@@ -367,3 +367,37 @@ describe("alert → Slack → buttons → /falco, end to end", () => {
     );
   });
 });
+
+describe("SLACK_ALLOWED_RESPONDERS", () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness("responders", { env: { SLACK_ALLOWED_RESPONDERS: "U0LEAD, S0ONCALL" } });
+    h.slack!.userGroups.set("S0ONCALL", ["U0ONCALL"]);
+  });
+  afterAll(async () => {
+    await h.stop();
+  });
+
+  it("lets listed users and members of listed user groups acknowledge; refuses others privately", async () => {
+    const res = await h.postAlerts(withUuid(memfd, "a110wed0-0000-4000-8000-000000000001"));
+    const { uuids } = (await res.json()) as { uuids: string[] };
+    const uuid = uuids[0]!;
+    const ts = await waitFor(
+      async () => ((await (await h.getAlert(uuid)).json()) as AlertJson).slack?.ts as string | undefined,
+      "posted",
+    );
+    await h.click(ACTIONS.acknowledge, uuid, "U0STRANGER", ts);
+    const refusal = await waitFor(
+      () => h.slack!.callsOf("chat.postEphemeral").find((c) => c.args.user === "U0STRANGER"),
+      "the refusal",
+    );
+    expect(String(refusal.args.text)).toContain("SLACK_ALLOWED_RESPONDERS");
+    expect(((await (await h.getAlert(uuid)).json()) as AlertJson).state).toBe("new");
+
+    await h.click(ACTIONS.acknowledge, uuid, "U0ONCALL", ts);
+    await waitFor(
+      async () => ((await (await h.getAlert(uuid)).json()) as AlertJson).acknowledgedBy === "U0ONCALL",
+      "acknowledged by the on-call group member",
+    );
+  });
+});

@@ -101,6 +101,8 @@ export class FakeSlack {
   /** 429 answers given by the per-channel limit. */
   rateLimited = 0;
   private readonly lastPost = new Map<string, number>();
+  /** Members of user groups, for usergroups.users.list. */
+  readonly userGroups = new Map<string, string[]>();
 
   constructor(private readonly validToken = "xoxb-test-token") {}
 
@@ -216,6 +218,8 @@ export class FakeSlack {
           message: { text: args.text, blocks: args.blocks },
         });
       }
+      case "usergroups.users.list":
+        return this.send(res, 200, { ok: true, users: this.userGroups.get(String(args.usergroup)) ?? [] });
       case "chat.getPermalink":
         return this.send(res, 200, {
           ok: true,

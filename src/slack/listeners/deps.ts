@@ -7,5 +7,7 @@ export interface ListenerDeps {
   store: AlertStore;
   kb: KnowledgeBase;
   escalationChannel: string;
+  /** Who may acknowledge and escalate (user and user group ids); empty: anyone. */
+  allowedResponders?: string[];
   log: Logger;
 }

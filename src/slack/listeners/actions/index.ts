@@ -10,6 +10,7 @@ import type { SlackRef, StoredAlert } from "../../../store/alert-store.js";
 import { SAFE_POST_OPTIONS } from "../../delivery.js";
 import { loadForMessage, renderStored, viewOf } from "../../render.js";
 import type { ListenerDeps } from "../deps.js";
+import { ResponderPolicy } from "./responders.js";
 
 interface Click {
   uuid: string;
@@ -72,7 +73,18 @@ export function register(app: App, deps: ListenerDeps): void {
     });
   }
 
+  const responders = new ResponderPolicy(deps.allowedResponders ?? []);
+
   async function claim(kind: "acknowledged" | "escalated", client: WebClient, click: Click): Promise<void> {
+    if (!(await responders.allows(client, click.user))) {
+      log.warn({ uuid: click.uuid, user: click.user }, `refused: not in SLACK_ALLOWED_RESPONDERS`);
+      await tell(
+        client,
+        click,
+        `Only the responders this bot is configured with (SLACK_ALLOWED_RESPONDERS) can ${kind === "acknowledged" ? "acknowledge" : "escalate"} alerts. Ask one of them, or your Slack admin.`,
+      );
+      return;
+    }
     const result = await store.claim(click.uuid, kind, click.user, new Date());
     if (result.outcome === "missing") {
       await tell(
