@@ -71,6 +71,7 @@ const EnvSchema = z.object({
     .default(DEFAULT_GROUP_FIELDS.join(",")),
   GROUP_UPDATE_SECONDS: z.coerce.number().int().min(1).max(600).default(3),
   DEDUPE_WINDOW_SECONDS: z.coerce.number().int().min(0).max(86400).default(600),
+  ALERT_RETENTION_DAYS: z.coerce.number().positive().max(3650).default(14),
 });
 
 /** Every variable the configuration reads, for docs checks. */
@@ -136,6 +137,8 @@ export interface Config {
     /** 0: re-sent copies (same content, new uuid) are not recognised. */
     dedupeWindowSeconds: number;
   };
+  /** Stored alerts expire after this many seconds (ALERT_RETENTION_DAYS). */
+  retentionSeconds: number;
 }
 
 export const DEFAULT_REDIS_URL = "redis://127.0.0.1:6379";
@@ -209,5 +212,6 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
       updateSeconds: env.GROUP_UPDATE_SECONDS,
       dedupeWindowSeconds: env.DEDUPE_WINDOW_SECONDS,
     },
+    retentionSeconds: Math.round(env.ALERT_RETENTION_DAYS * 86400),
   };
 }

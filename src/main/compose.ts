@@ -50,6 +50,7 @@ export async function startWeb(
         fields: config.grouping.fields,
         groupWindowSeconds: config.grouping.windowSeconds,
         dedupeWindowSeconds: config.grouping.dedupeWindowSeconds,
+        retentionSeconds: config.retentionSeconds,
       },
     },
     redis,

@@ -68,6 +68,8 @@ export interface CreateOptions {
   groupWindowSeconds: number;
   /** 0 turns recognition of re-sent copies off. */
   dedupeWindowSeconds: number;
+  /** Stored alerts expire this long after they arrived. */
+  retentionSeconds: number;
 }
 
 /** The occurrences an alert's group has seen, as stored on the group's first alert. */
@@ -93,10 +95,10 @@ const RECENT_LIMIT = 1000;
 
 // Creates the alert only if its uuid is new, recognises a re-sent copy by content, indexes the
 // alert and puts it in its group, in one atomic step.
-// KEYS: alert, ids, recent, seen (content key), group pointer.
+// KEYS: alert, ids, recent, seen (content key), group pointer, by-time index.
 // ARGV: 1 alert JSON, 2 receivedAt, 3 uuid, 4 score (ms), 5 pending delivery JSON, 6 group window s
 // (0: no grouping), 7 group key text, 8 alert key prefix, 9 sample, 10 dedupe window s (0: off),
-// 11 channel, 12 post ("1"/"0").
+// 11 channel, 12 post ("1"/"0"), 13 retention s.
 // Returns {'duplicate'} (uuid stored and handled), {'undelivered'} (stored, not yet delivered: enqueue
 // again, BullMQ's job id keeps that idempotent), {'copy', original uuid}, {'leader'} or
 // {'member', leader uuid, occurrences}.
@@ -117,9 +119,18 @@ if ARGV[10] ~= '0' then
 end
 redis.call('HSET', KEYS[1], 'alert', ARGV[1], 'receivedAt', ARGV[2], 'delivery', ARGV[5],
   'channel', ARGV[11], 'post', ARGV[12])
+redis.call('EXPIRE', KEYS[1], ARGV[13])
 redis.call('ZADD', KEYS[2], 0, ARGV[3])
 redis.call('ZADD', KEYS[3], ARGV[4], ARGV[3])
 redis.call('ZREMRANGEBYRANK', KEYS[3], 0, -${RECENT_LIMIT + 1})
+-- Retention: the alert hash expires by itself; its index entries are removed a few at a time here.
+redis.call('ZADD', KEYS[6], ARGV[4], ARGV[3])
+local expired = redis.call('ZRANGEBYSCORE', KEYS[6], '-inf', tonumber(ARGV[4]) - tonumber(ARGV[13]) * 1000, 'LIMIT', 0, 20)
+for _, old in ipairs(expired) do
+  redis.call('ZREM', KEYS[2], old)
+  redis.call('ZREM', KEYS[3], old)
+  redis.call('ZREM', KEYS[6], old)
+end
 if ARGV[6] ~= '0' then
   local leader = redis.call('GET', KEYS[5])
   if leader and leader ~= ARGV[3] and redis.call('EXISTS', ARGV[8] .. leader) == 1 then
@@ -128,6 +139,7 @@ if ARGV[6] ~= '0' then
     redis.call('HSET', leaderKey, 'groupLast', ARGV[2])
     local samples = leaderKey .. ':samples'
     if redis.call('SCARD', samples) < 5 then redis.call('SADD', samples, ARGV[9]) end
+    redis.call('EXPIRE', samples, ARGV[13])
     redis.call('HSET', KEYS[1], 'group', leader, 'groupKey', ARGV[7])
     return {'member', leader, tostring(n)}
   end
@@ -136,6 +148,7 @@ end
 redis.call('HSET', KEYS[1], 'group', ARGV[3], 'groupKey', ARGV[7], 'groupCount', 1,
   'groupFirst', ARGV[2], 'groupLast', ARGV[2])
 redis.call('SADD', ARGV[8] .. ARGV[3] .. ':samples', ARGV[9])
+redis.call('EXPIRE', ARGV[8] .. ARGV[3] .. ':samples', ARGV[13])
 return {'leader'}`;
 
 // First caller wins: sets who and when, or reports who already did it.
@@ -159,6 +172,7 @@ interface Scripts {
     recentKey: string,
     seenKey: string,
     groupKey: string,
+    byTimeKey: string,
     ...args: string[]
   ): Promise<string[]>;
   fcClaim(alertKey: string, ...args: string[]): Promise<string[]>;
@@ -174,7 +188,7 @@ export class AlertStore {
     private readonly prefix: string,
   ) {
     if (!("fcCreate" in redis)) {
-      redis.defineCommand("fcCreate", { numberOfKeys: 5, lua: CREATE_SCRIPT });
+      redis.defineCommand("fcCreate", { numberOfKeys: 6, lua: CREATE_SCRIPT });
       redis.defineCommand("fcClaim", { numberOfKeys: 1, lua: CLAIM_SCRIPT });
       redis.defineCommand("fcUpdate", { numberOfKeys: 1, lua: UPDATE_SCRIPT });
     }
@@ -213,6 +227,7 @@ export class AlertStore {
         this.recentKey,
         `${this.prefix}:seen:${item.contentKey}`,
         `${this.prefix}:group:${hashKey(item.groupKey)}`,
+        `${this.prefix}:alerts:by-time`,
         stringifyLossless(alert),
         receivedAt.toISOString(),
         alert.uuid,
@@ -225,6 +240,7 @@ export class AlertStore {
         String(options.dedupeWindowSeconds),
         item.channel,
         item.post ? "1" : "0",
+        String(options.retentionSeconds),
       );
     }
     const results = await pipeline.exec();

@@ -2,7 +2,8 @@ import { readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Harness, startHarness } from "../helpers/harness.js";
-import { waitFor } from "../helpers/redis.js";
+import { Redis } from "ioredis";
+import { TEST_REDIS_URL, waitFor } from "../helpers/redis.js";
 
 const memfd = readFileSync(new URL("../../examples/memfd-create.json", import.meta.url), "utf8");
 const shell = readFileSync(new URL("../../examples/terminal-shell.json", import.meta.url), "utf8");
@@ -308,6 +309,36 @@ describe("preview mode (no Slack token)", () => {
       expect(alert.delivery.status).toBe("preview");
       expect(alert.slack).toBeNull();
     } finally {
+      await h.stop();
+    }
+  });
+});
+
+describe("retention", () => {
+  it("expires stored alerts after ALERT_RETENTION_DAYS and drops them from the indexes", async () => {
+    // 0.00003 days is 2.6 s: long enough to read the alert back, short enough to watch it expire.
+    const h = await startHarness("retention", { env: { ALERT_RETENTION_DAYS: "0.00003" } });
+    const redis = new Redis(TEST_REDIS_URL);
+    try {
+      const old = alertWith({ uuid: "0e7e0000-0000-4000-8000-000000000001" });
+      expect((await h.postAlerts(old)).status).toBe(202);
+      expect((await h.getAlert("0e7e0000-0000-4000-8000-000000000001")).status).toBe(200);
+      const ttl = await redis.ttl(`${h.prefix}:alert:0e7e0000-0000-4000-8000-000000000001`);
+      expect(ttl).toBeGreaterThan(0);
+      expect(ttl).toBeLessThanOrEqual(3);
+      await waitFor(
+        async () => (await h.getAlert("0e7e0000-0000-4000-8000-000000000001")).status === 404,
+        "the alert expired",
+      );
+      // The next alert's arrival clears the expired one from the uuid-prefix index.
+      expect((await h.postAlerts(alertWith({ uuid: "0e7e0000-0000-4000-8000-000000000002" }))).status).toBe(
+        202,
+      );
+      expect(await redis.zrange(`${h.prefix}:alerts:ids`, 0, -1)).toEqual([
+        "0e7e0000-0000-4000-8000-000000000002",
+      ]);
+    } finally {
+      redis.disconnect();
       await h.stop();
     }
   });
