@@ -71,6 +71,7 @@ const EnvSchema = z.object({
     .default(DEFAULT_GROUP_FIELDS.join(",")),
   GROUP_UPDATE_SECONDS: z.coerce.number().int().min(1).max(600).default(3),
   DEDUPE_WINDOW_SECONDS: z.coerce.number().int().min(0).max(86400).default(600),
+  MAX_BATCH_ALERTS: z.coerce.number().int().min(1).max(100000).default(5000),
   ALERT_RETENTION_DAYS: z.coerce.number().positive().max(3650).default(14),
 });
 
@@ -120,6 +121,8 @@ export interface Config {
   slackApiUrl: string;
   ingestToken: string | undefined;
   maxBodyBytes: number;
+  /** Most alerts one POST may carry. */
+  maxBatchAlerts: number;
   workerConcurrency: number;
   /** Slack accepts about one message per second per channel; the workers pace themselves to this. */
   slackMaxPostsPerSecond: number;
@@ -197,6 +200,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     slackApiUrl: env.SLACK_API_URL,
     ingestToken: env.INGEST_TOKEN,
     maxBodyBytes: env.MAX_BODY_BYTES,
+    maxBatchAlerts: env.MAX_BATCH_ALERTS,
     workerConcurrency: env.WORKER_CONCURRENCY,
     slackMaxPostsPerSecond: env.SLACK_MAX_POSTS_PER_SECOND,
     logLevel: env.LOG_LEVEL,

@@ -15,8 +15,34 @@ function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/** Falco's alerts nest two levels (alert → output_fields); anything far deeper is not an alert. */
+export const MAX_JSON_DEPTH = 32;
+
+/** The deepest nesting of arrays and objects in a JSON text, strings skipped; stops counting past `limit`. */
+export function jsonDepth(text: string, limit = MAX_JSON_DEPTH): number {
+  let depth = 0;
+  let max = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92)
+        i++; // backslash: skip the escaped character
+      else if (c === 34) inString = false;
+    } else if (c === 34) inString = true;
+    else if (c === 91 || c === 123) {
+      if (++depth > max) max = depth;
+      if (max > limit) return max;
+    } else if (c === 93 || c === 125) depth--;
+  }
+  return max;
+}
+
 /** Parses one JSON text; if Falco wrote empty values (invalid JSON), repairs exactly that and says so. */
 function decode(text: string): Decoded {
+  // Checked first: a deeply nested document would otherwise exhaust the parser's stack.
+  if (jsonDepth(text) > MAX_JSON_DEPTH)
+    throw new Error(`nested deeper than ${MAX_JSON_DEPTH} levels; a Falco alert nests two`);
   try {
     return { doc: parseJsonLossless(text), repairs: [] };
   } catch (error) {
@@ -48,7 +74,12 @@ function splitLines(text: string): { line: number; text: string }[] {
  * too, since that is what `cat falco.log | curl --data-binary @-` sends. Every problem in every
  * alert is reported; no alert is returned unless all of them are valid, so a batch is all or nothing.
  */
-export function parseAlertBody(text: string, format: BodyFormat, receivedAt = new Date()): ParseBodyResult {
+export function parseAlertBody(
+  text: string,
+  format: BodyFormat,
+  receivedAt = new Date(),
+  maxAlerts = Number.POSITIVE_INFINITY,
+): ParseBodyResult {
   const body = text.replace(/^\uFEFF/, "").trim();
   if (body === "")
     return {
@@ -80,6 +111,17 @@ export function parseAlertBody(text: string, format: BodyFormat, receivedAt = ne
   }
   if (docs.length === 0)
     return { ok: false, issues: [{ index: 0, field: "", message: "body holds no alerts (empty array)" }] };
+  if (docs.length > maxAlerts)
+    return {
+      ok: false,
+      issues: [
+        {
+          index: maxAlerts,
+          field: "",
+          message: `body holds ${docs.length} alerts, more than MAX_BATCH_ALERTS (${maxAlerts}): send smaller batches`,
+        },
+      ],
+    };
 
   const alerts: FalcoAlert[] = [];
   const issues: AlertIssue[] = [];

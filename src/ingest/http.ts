@@ -22,6 +22,7 @@ export interface HttpDeps {
   kb: KnowledgeBase;
   ingestToken: string | undefined;
   maxBodyBytes: number;
+  maxBatchAlerts?: number;
   log: Logger;
 }
 
@@ -159,7 +160,7 @@ export function createHttpApp(deps: HttpDeps): express.Express {
     async (req, res) => {
       const receivedAt = new Date();
       const body = Buffer.isBuffer(req.body) ? req.body.toString("utf8") : "";
-      const parsed = parseAlertBody(body, res.locals.format as BodyFormat, receivedAt);
+      const parsed = parseAlertBody(body, res.locals.format as BodyFormat, receivedAt, deps.maxBatchAlerts);
       if (!parsed.ok) {
         const shown = parsed.issues.slice(0, 20);
         const more = parsed.issues.length - shown.length;

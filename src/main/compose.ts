@@ -57,6 +57,7 @@ export async function startWeb(
     kb,
     ingestToken: config.ingestToken,
     maxBodyBytes: config.maxBodyBytes,
+    maxBatchAlerts: config.maxBatchAlerts,
     log,
   });
 

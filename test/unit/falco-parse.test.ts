@@ -102,6 +102,17 @@ describe("Falco JSON bodies", () => {
     expect(isAbsent(fields["ka.user.name"])).toBe(false);
   });
 
+  it("refuses deeply nested JSON and batches over the limit with a clear message", () => {
+    const deep = parseAlertBody("[".repeat(100000) + "]".repeat(100000), "json");
+    expect(deep.ok).toBe(false);
+    if (!deep.ok) expect(formatIssue(deep.issues[0]!)).toMatch(/nested deeper than 32 levels/);
+    const batch = parseAlertBody(JSON.stringify([minimal, minimal, minimal]), "json", new Date(), 2);
+    expect(batch.ok).toBe(false);
+    if (!batch.ok)
+      expect(formatIssue(batch.issues[0]!)).toMatch(/holds 3 alerts, more than MAX_BATCH_ALERTS \(2\)/);
+    expect(parseAlertBody(JSON.stringify([minimal, minimal]), "json", new Date(), 2).ok).toBe(true);
+  });
+
   it("reports missing required fields, wrong time and non-object bodies", () => {
     const r = parseAlertBody(JSON.stringify({ output: "x", time: "yesterday" }), "json");
     expect(r.ok).toBe(false);
