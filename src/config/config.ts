@@ -48,6 +48,7 @@ const EnvSchema = z.object({
     .default(1024 * 1024),
   SLACK_MAX_POSTS_PER_SECOND: z.coerce.number().int().min(1).max(1000).default(1),
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),
+  JOB_LOCK_SECONDS: z.coerce.number().int().min(1).max(600).default(30),
   LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(", ")}` }).default("info"),
   LOG_FORMAT: z.enum(["json", "pretty"], { error: "must be json or pretty" }).optional(),
   ROUTES_FILE: z.string().optional(),
@@ -124,6 +125,8 @@ export interface Config {
   /** Most alerts one POST may carry. */
   maxBatchAlerts: number;
   workerConcurrency: number;
+  /** How long a job stays claimed by a worker that stopped answering before another one takes it. */
+  jobLockSeconds: number;
   /** Slack accepts about one message per second per channel; the workers pace themselves to this. */
   slackMaxPostsPerSecond: number;
   logLevel: (typeof LOG_LEVELS)[number];
@@ -202,6 +205,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     maxBodyBytes: env.MAX_BODY_BYTES,
     maxBatchAlerts: env.MAX_BATCH_ALERTS,
     workerConcurrency: env.WORKER_CONCURRENCY,
+    jobLockSeconds: env.JOB_LOCK_SECONDS,
     slackMaxPostsPerSecond: env.SLACK_MAX_POSTS_PER_SECOND,
     logLevel: env.LOG_LEVEL,
     logFormat: env.LOG_FORMAT ?? (process.stdout.isTTY ? "pretty" : "json"),

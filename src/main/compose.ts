@@ -137,6 +137,7 @@ export async function startWorker(
       connection: bullRedis,
       keyPrefix: config.keyPrefix,
       concurrency: config.workerConcurrency,
+      lockSeconds: config.jobLockSeconds,
       maxPerSecond: slack ? config.slackMaxPostsPerSecond : null,
       delivery,
       store,

@@ -9,6 +9,8 @@ export interface DeliveryWorkerOptions {
   connection: Redis;
   keyPrefix: string;
   concurrency: number;
+  /** A job whose worker died (SIGKILL, lost node) is handed to another worker after this long. */
+  lockSeconds?: number;
   /** Messages per second into one channel, across every worker process (BullMQ's limiter is global to a queue); null: unlimited. */
   maxPerSecond: number | null;
   delivery: AlertDelivery;
@@ -49,6 +51,9 @@ export function createDeliveryWorker(
       connection: options.connection,
       prefix: queuePrefix(options.keyPrefix),
       concurrency: options.concurrency,
+      ...(options.lockSeconds
+        ? { lockDuration: options.lockSeconds * 1000, stalledInterval: options.lockSeconds * 1000 }
+        : {}),
       ...(options.maxPerSecond ? { limiter: { max: options.maxPerSecond, duration: 1000 } } : {}),
       autorun: true,
     },

@@ -1,45 +1,12 @@
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FakeSlack } from "../helpers/fake-slack.js";
+import { dist, exited, type Proc, ROOT, run } from "../helpers/processes.js";
 import { dropPrefix, TEST_REDIS_URL, uniquePrefix, waitFor } from "../helpers/redis.js";
 
-/** These tests run the built entry points (`npm test` builds first), as `npm start` and the Procfile do. */
-const ROOT = resolve(import.meta.dirname, "../..");
-const dist = (p: string) => resolve(ROOT, "dist/src", p);
 const memfd = readFileSync(resolve(ROOT, "examples/memfd-create.json"), "utf8");
-
-interface Proc {
-  child: ChildProcess;
-  out: string[];
-  port: () => number | undefined;
-}
-
-function run(script: string, env: Record<string, string>): Proc {
-  const child = spawn(process.execPath, [dist(script)], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? "", LOG_FORMAT: "json", LOG_LEVEL: "info", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  const out: string[] = [];
-  child.stdout!.on("data", (d: Buffer) => out.push(d.toString()));
-  child.stderr!.on("data", (d: Buffer) => out.push(d.toString()));
-  return {
-    child,
-    out,
-    port: () => {
-      const m = /"port":(\d+)/.exec(out.join(""));
-      return m ? Number(m[1]) : undefined;
-    },
-  };
-}
-
-function exited(child: ChildProcess): Promise<number | null> {
-  return child.exitCode !== null
-    ? Promise.resolve(child.exitCode)
-    : new Promise((r) => child.once("exit", (code) => r(code)));
-}
 
 describe("the CLI", () => {
   it("renders Block Kit for a file and for stdin, without Redis or Slack", () => {
@@ -136,6 +103,9 @@ describe("Procfile: several web and worker processes on one Redis", () => {
       SLACK_API_URL: slack.apiUrl,
       SLACK_MAX_POSTS_PER_SECOND: "100",
       INGEST_TOKEN: "procs-ingest-token-123456",
+      // The same sample alert twenty times: one message each is what this test checks.
+      GROUP_WINDOW_SECONDS: "0",
+      DEDUPE_WINDOW_SECONDS: "0",
     };
     procs.push(
       run("main/web.js", env),

@@ -1,0 +1,37 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { resolve } from "node:path";
+
+/** These tests run the built entry points (`npm test` builds first), as `npm start` and the Procfile do. */
+export const ROOT = resolve(import.meta.dirname, "../..");
+export const dist = (p: string) => resolve(ROOT, "dist/src", p);
+
+export interface Proc {
+  child: ChildProcess;
+  out: string[];
+  port: () => number | undefined;
+}
+
+export function run(script: string, env: Record<string, string>): Proc {
+  const child = spawn(process.execPath, [dist(script)], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? "", LOG_FORMAT: "json", LOG_LEVEL: "info", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const out: string[] = [];
+  child.stdout!.on("data", (d: Buffer) => out.push(d.toString()));
+  child.stderr!.on("data", (d: Buffer) => out.push(d.toString()));
+  return {
+    child,
+    out,
+    port: () => {
+      const m = /"port":(\d+)/.exec(out.join(""));
+      return m ? Number(m[1]) : undefined;
+    },
+  };
+}
+
+export function exited(child: ChildProcess): Promise<number | null> {
+  return child.exitCode !== null
+    ? Promise.resolve(child.exitCode)
+    : new Promise((r) => child.once("exit", (code) => r(code)));
+}
