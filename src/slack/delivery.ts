@@ -85,8 +85,19 @@ export class AlertDelivery {
     }
 
     const channel = this.channelOf(stored);
+    if (stored.postIntentAt) {
+      // An earlier attempt died between Slack's answer and recording it: adopt that message.
+      const found = await this.findEarlierPost(channel, uuid, stored.postIntentAt, log);
+      if (found) {
+        await this.store.setPosted(uuid, { channel, ts: found }, new Date());
+        log.info({ channel, ts: found }, "found the message an interrupted attempt had posted");
+        await this.catchUp(stored, shown);
+        return { kind: "done" };
+      }
+    }
+    await this.store.setPostIntent(uuid, new Date());
     try {
-      const ts = await this.post(channel, message);
+      const ts = await this.post(channel, message, message.blocks, uuid);
       await this.store.setPosted(uuid, { channel, ts }, new Date());
       log.info({ channel, ts }, "alert posted to Slack");
       await this.catchUp(stored, shown);
@@ -154,14 +165,49 @@ export class AlertDelivery {
     }
   }
 
+  /**
+   * Looks in the channel's recent history for the message carrying this alert's uuid in its metadata.
+   * Needs the channels:history (groups:history for private channels) scope; without it the alert is
+   * posted again, which is the one duplicate a crash can cause.
+   */
+  private async findEarlierPost(
+    channel: string,
+    uuid: string,
+    since: string,
+    log: Logger,
+  ): Promise<string | null> {
+    try {
+      const oldest = (Date.parse(since) / 1000 - 5).toFixed(6);
+      const history = await this.slack!.client.conversations.history({
+        channel,
+        oldest,
+        limit: 200,
+        include_all_metadata: true,
+      });
+      const match = (history.messages ?? []).find(
+        (m) => (m.metadata?.event_payload as { uuid?: unknown } | undefined)?.uuid === uuid,
+      );
+      return match?.ts ?? null;
+    } catch (error) {
+      log.warn(
+        { slackError: classifySlackError(error).code },
+        "could not read the channel history to check for an earlier post (add channels:history); posting again",
+      );
+      return null;
+    }
+  }
+
   private async post(
     channel: string,
     message: SlackMessage,
     blocks: Block[] = message.blocks,
+    uuid?: string,
   ): Promise<string> {
     const target = this.slack!;
     const result = await target.client.chat.postMessage({
       channel,
+      // Lets a retry after a crash recognise this message as the alert's (see findEarlierPost).
+      ...(uuid ? { metadata: { event_type: "falco_alert", event_payload: { uuid } } } : {}),
       text: message.text,
       blocks,
       ...SAFE_POST_OPTIONS,
@@ -185,7 +231,7 @@ export class AlertDelivery {
     log.error({ rule }, "Slack answered invalid_blocks; posting a reduced message instead");
     const reduced = message.blocks.filter((b) => b.type === "header" || b.type === "actions");
     try {
-      const ts = await this.post(channel, message, reduced);
+      const ts = await this.post(channel, message, reduced, uuid);
       await this.store.setPosted(uuid, { channel, ts }, new Date());
       return { kind: "done" };
     } catch (error) {

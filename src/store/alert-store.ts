@@ -36,6 +36,8 @@ export interface StoredAlert {
   post: boolean;
   /** The first alert of this alert's group (itself when it is the first). */
   group: string | null;
+  /** When a worker last started posting it: a retry after a crash looks for that post first. */
+  postIntentAt: string | null;
 }
 
 export function stateOf(stored: StoredAlert): AlertState {
@@ -313,6 +315,7 @@ export class AlertStore {
       channel: hash.channel || null,
       post: hash.post !== "0",
       group: hash.group ?? null,
+      postIntentAt: hash.postIntentAt ?? null,
     };
   }
 
@@ -393,6 +396,10 @@ export class AlertStore {
       slackTs: ref.ts,
       delivery: JSON.stringify({ status: "posted", error: null, at: at.toISOString() } satisfies Delivery),
     });
+  }
+
+  async setPostIntent(uuid: string, at: Date): Promise<void> {
+    await this.update(uuid, { postIntentAt: at.toISOString() });
   }
 
   async setDelivery(uuid: string, delivery: Delivery): Promise<void> {

@@ -79,7 +79,7 @@ describe("a worker killed with SIGKILL in the middle of a storm, then restarted"
     await Promise.all(procs.map((p) => exited(p.child)));
     await slack.stop();
     await dropPrefix(prefix);
-  });
+  }, 30_000);
 
   it("posts every accepted alert, with at most one duplicate for the kill", async () => {
     const total = 150;
@@ -140,7 +140,7 @@ describe("Redis stopped and started again under running processes", () => {
     await Promise.all(procs.map((p) => exited(p.child)));
     redis.kill("SIGKILL");
     await slack.stop();
-  });
+  }, 30_000);
 
   it("answers 503 within 2 s while Redis is down, and recovers without a restart", async () => {
     const post = (i: number) =>

@@ -101,6 +101,8 @@ export class FakeSlack {
   /** 429 answers given by the per-channel limit. */
   rateLimited = 0;
   private readonly lastPost = new Map<string, number>();
+  /** Messages posted per channel, for conversations.history. */
+  private readonly history = new Map<string, { ts: string; text: unknown; metadata: unknown }[]>();
   /** Members of user groups, for usergroups.users.list. */
   readonly userGroups = new Map<string, string[]>();
 
@@ -211,6 +213,12 @@ export class FakeSlack {
         if (method === "chat.postEphemeral")
           return this.send(res, 200, { ok: true, message_ts: `${this.tsCounter++}.000100` });
         const ts = method === "chat.update" ? String(args.ts) : `${this.tsCounter++}.000100`;
+        if (method === "chat.postMessage" && !args.thread_ts) {
+          const list = this.history.get(String(args.channel)) ?? [];
+          const metadata = typeof args.metadata === "string" ? JSON.parse(args.metadata) : args.metadata;
+          list.unshift({ ts, text: args.text, metadata });
+          this.history.set(String(args.channel), list);
+        }
         return this.send(res, 200, {
           ok: true,
           channel: args.channel,
@@ -218,6 +226,13 @@ export class FakeSlack {
           message: { text: args.text, blocks: args.blocks },
         });
       }
+      case "conversations.history":
+        // Slack's ts is seconds since the epoch; this fake's ts counts up, so every message is "recent".
+        return this.send(res, 200, {
+          ok: true,
+          messages: (this.history.get(String(args.channel)) ?? []).slice(0, Number(args.limit ?? 100)),
+          has_more: false,
+        });
       case "usergroups.users.list":
         return this.send(res, 200, { ok: true, users: this.userGroups.get(String(args.usergroup)) ?? [] });
       case "chat.getPermalink":
