@@ -48,6 +48,7 @@ const EnvSchema = z.object({
     .default(1024 * 1024),
   SLACK_MAX_POSTS_PER_SECOND: z.coerce.number().int().min(1).max(1000).default(1),
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),
+  WORKER_METRICS_PORT: z.coerce.number().int().min(1).max(65535).optional(),
   JOB_LOCK_SECONDS: z.coerce.number().int().min(1).max(600).default(30),
   LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(", ")}` }).default("info"),
   LOG_FORMAT: z.enum(["json", "pretty"], { error: "must be json or pretty" }).optional(),
@@ -127,6 +128,8 @@ export interface Config {
   workerConcurrency: number;
   /** How long a job stays claimed by a worker that stopped answering before another one takes it. */
   jobLockSeconds: number;
+  /** A worker process on its own serves GET /metrics on this port (unset: none). */
+  workerMetricsPort: number | undefined;
   /** Slack accepts about one message per second per channel; the workers pace themselves to this. */
   slackMaxPostsPerSecond: number;
   logLevel: (typeof LOG_LEVELS)[number];
@@ -206,6 +209,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     maxBatchAlerts: env.MAX_BATCH_ALERTS,
     workerConcurrency: env.WORKER_CONCURRENCY,
     jobLockSeconds: env.JOB_LOCK_SECONDS,
+    workerMetricsPort: env.WORKER_METRICS_PORT,
     slackMaxPostsPerSecond: env.SLACK_MAX_POSTS_PER_SECOND,
     logLevel: env.LOG_LEVEL,
     logFormat: env.LOG_FORMAT ?? (process.stdout.isTTY ? "pretty" : "json"),

@@ -1,4 +1,5 @@
 import type { FalcoAlert } from "../falco/alert.js";
+import { alertsAccepted } from "../metrics.js";
 import type { DeliveryQueues } from "../queue/producer.js";
 import { contentKeyOf, groupKeyOf, sampleOf } from "../route/grouping.js";
 import { type Routing, routeAlert } from "../route/routes.js";
@@ -43,6 +44,10 @@ export async function acceptAlerts(
   const duplicates: string[] = [];
   outcomes.forEach((outcome, i) => {
     const item = items[i]!;
+    alertsAccepted.inc({
+      source: item.alert.source,
+      outcome: outcome.kind === "member" ? "grouped" : outcome.kind === "leader" ? "new" : outcome.kind,
+    });
     switch (outcome.kind) {
       case "leader":
       case "undelivered":

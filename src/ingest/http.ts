@@ -9,6 +9,9 @@ import type { KnowledgeBase } from "../enrich/knowledge.js";
 import { type BodyFormat, parseAlertBody } from "../falco/body.js";
 import { stringifyLossless } from "../falco/json.js";
 import { formatIssue } from "../falco/schema.js";
+import { alertsRejected, groupsOpen, queueJobs, register } from "../metrics.js";
+import { deliveryQueueName } from "../queue/names.js";
+import { routingChannels } from "../route/routes.js";
 import { acceptAlerts, type Intake } from "./accept.js";
 import { withDeadline } from "../queue/redis.js";
 import { type AlertStore, type GroupInfo, type StoredAlert, stateOf } from "../store/alert-store.js";
@@ -24,6 +27,23 @@ export interface HttpDeps {
   maxBodyBytes: number;
   maxBatchAlerts?: number;
   log: Logger;
+}
+
+/** Reads queue sizes and open groups into their gauges, at scrape time. */
+async function refreshQueueMetrics(deps: HttpDeps): Promise<void> {
+  const { queues, routing } = deps.intake;
+  await Promise.all(
+    routingChannels(routing).map(async (channel) => {
+      const counts = await queues
+        .queue(channel)
+        .getJobCounts("waiting", "prioritized", "delayed", "active", "failed");
+      const name = deliveryQueueName(channel);
+      queueJobs.set({ queue: name, state: "waiting" }, (counts.waiting ?? 0) + (counts.prioritized ?? 0));
+      for (const state of ["delayed", "active", "failed"] as const)
+        queueJobs.set({ queue: name, state }, counts[state] ?? 0);
+    }),
+  );
+  groupsOpen.set(await deps.store.openGroups());
 }
 
 /** How long a request may wait on Redis before answering 503. */
@@ -51,6 +71,7 @@ function requireToken(expected: string | undefined) {
     const token = presentedToken(req);
     if (token !== null && tokenMatches(token, expected)) return next();
     res.set("WWW-Authenticate", 'Bearer realm="falco-chatops"');
+    if (req.path === "/falco") alertsRejected.inc({ reason: "unauthorized" });
     fail(
       res,
       401,
@@ -146,6 +167,7 @@ export function createHttpApp(deps: HttpDeps): express.Express {
     (req, res, next) => {
       const type = (req.get("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
       if (type !== "" && !(type in CONTENT_TYPES)) {
+        alertsRejected.inc({ reason: "unsupported_type" });
         return fail(
           res,
           415,
@@ -162,6 +184,7 @@ export function createHttpApp(deps: HttpDeps): express.Express {
       const body = Buffer.isBuffer(req.body) ? req.body.toString("utf8") : "";
       const parsed = parseAlertBody(body, res.locals.format as BodyFormat, receivedAt, deps.maxBatchAlerts);
       if (!parsed.ok) {
+        alertsRejected.inc({ reason: "bad_request" });
         const shown = parsed.issues.slice(0, 20);
         const more = parsed.issues.length - shown.length;
         return fail(res, 400, shown.map(formatIssue).join("; ") + (more > 0 ? `; and ${more} more` : ""), {
@@ -181,6 +204,7 @@ export function createHttpApp(deps: HttpDeps): express.Express {
         log.debug({ accepted: alerts.length, duplicates: duplicates.length }, "alerts accepted");
         res.status(202).json({ accepted: alerts.length, uuids: alerts.map((a) => a.uuid), duplicates });
       } catch (error) {
+        alertsRejected.inc({ reason: "redis_unavailable" });
         log.error({ err: error }, "Redis unavailable: alerts not accepted");
         res.set("Retry-After", "5");
         fail(
@@ -191,6 +215,15 @@ export function createHttpApp(deps: HttpDeps): express.Express {
       }
     },
   );
+
+  app.get("/metrics", auth, async (_req, res) => {
+    try {
+      await withDeadline(refreshQueueMetrics(deps), REDIS_DEADLINE_MS, "reading queue sizes");
+    } catch (error) {
+      log.warn({ err: error }, "queue metrics unavailable (Redis down?); serving the rest");
+    }
+    res.type(register.contentType).send(await register.metrics());
+  });
 
   app.get("/alerts/:uuid", auth, async (req, res) => {
     const uuid = String(req.params.uuid);
@@ -241,12 +274,14 @@ export function finishHttpApp(app: express.Express, log: Logger): void {
   });
   app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
     const e = error as { status?: number; type?: string; limit?: number; message?: string };
-    if (e.type === "entity.too.large")
+    if (e.type === "entity.too.large") {
+      alertsRejected.inc({ reason: "too_large" });
       return fail(
         res,
         413,
         `body is larger than MAX_BODY_BYTES (${e.limit} bytes): send fewer alerts per request`,
       );
+    }
     if (e.type === "encoding.unsupported" || e.type === "charset.unsupported")
       return fail(res, 415, `unsupported body encoding: ${e.message}`);
     if (typeof e.status === "number" && e.status >= 400 && e.status < 500)

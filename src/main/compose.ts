@@ -1,10 +1,11 @@
-import type { Server } from "node:http";
+import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Worker } from "bullmq";
 import type { Logger } from "pino";
 import type { Config } from "../config/config.js";
 import type { KnowledgeBase } from "../enrich/knowledge.js";
 import { createHttpApp, finishHttpApp } from "../ingest/http.js";
+import { register, startProcessMetrics } from "../metrics.js";
 import { DeliveryQueues } from "../queue/producer.js";
 import { routingChannels } from "../route/routes.js";
 import { awaitReady, producerConnection, workerConnection } from "../queue/redis.js";
@@ -35,6 +36,7 @@ export async function startWeb(
   kb: KnowledgeBase,
   log: Logger,
 ): Promise<WebProcess> {
+  startProcessMetrics();
   const redis = producerConnection(redisUrl, "falco-chatops:web");
   if (!(await awaitReady(redis, 3000)))
     log.error({ redisUrl: redactUrl(redisUrl) }, "Redis is not reachable yet: answering 503 until it is");
@@ -86,7 +88,7 @@ export async function startWeb(
   const port = (server.address() as AddressInfo).port;
   log.info(
     { port },
-    `listening on port ${port}: POST /falco, GET /alerts/:uuid, /healthz, /readyz${config.slack && !config.slack.appToken ? ", POST /slack/events" : ""}`,
+    `listening on port ${port}: POST /falco, GET /alerts/:uuid, /metrics, /healthz, /readyz${config.slack && !config.slack.appToken ? ", POST /slack/events" : ""}`,
   );
 
   return {
@@ -116,6 +118,7 @@ export async function startWorker(
   /** Where preview mode prints rendered messages (stdout by default). */
   preview?: (text: string) => void,
 ): Promise<WorkerProcess> {
+  startProcessMetrics();
   const storeRedis = producerConnection(redisUrl, "falco-chatops:worker-store");
   const bullRedis = workerConnection(redisUrl, "falco-chatops:worker");
   if (!(await awaitReady(storeRedis, 3000)))
@@ -150,9 +153,22 @@ export async function startWorker(
       ? `worker posting to Slack channel${channels.length > 1 ? "s" : ""} ${channels.join(", ")}`
       : "worker in preview mode: messages are printed here",
   );
+  // A worker on its own (Procfile `worker`) has no web server: it serves its metrics here when asked.
+  const metricsServer = config.workerMetricsPort
+    ? createServer((req, res) => {
+        if (req.url !== "/metrics") {
+          res.writeHead(404).end();
+          return;
+        }
+        void register
+          .metrics()
+          .then((text) => res.writeHead(200, { "content-type": register.contentType }).end(text));
+      }).listen(config.workerMetricsPort)
+    : null;
   return {
     workers,
     async close() {
+      metricsServer?.close();
       await Promise.all(workers.map((w) => w.close()));
       await queues.close();
       bullRedis.disconnect();

@@ -1,6 +1,7 @@
 import { type Job, RateLimitError, UnrecoverableError, Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
+import { deliveryFailures } from "../metrics.js";
 import type { AlertDelivery, DeliveryOutcome } from "../slack/delivery.js";
 import type { AlertStore } from "../store/alert-store.js";
 import { type DeliverJobData, deliveryQueueName, queuePrefix, UPDATE_JOB } from "./names.js";
@@ -67,6 +68,7 @@ export function createDeliveryWorker(
       "delivery failed for good; the alert stays stored",
     );
     if (job.name === UPDATE_JOB) return; // the message exists; only its counter is behind
+    deliveryFailures.inc({ error: error.message.slice(0, 60) });
     void store
       .setDelivery(job.data.uuid, { status: "failed", error: error.message, at: new Date().toISOString() })
       .catch(() => {});

@@ -3,6 +3,8 @@ import type { Logger } from "pino";
 import { blocksToText } from "../../blocks/console-preview.js";
 import type { Block, SlackMessage } from "../../blocks/limits.js";
 import type { KnowledgeBase } from "../enrich/knowledge.js";
+import { enrich } from "../enrich/enrich.js";
+import { alertToSlackSeconds, enrichmentMatches, slackCalls } from "../metrics.js";
 import { PREVIEW_CHANNEL } from "../queue/names.js";
 import type { AlertStore, StoredAlert } from "../store/alert-store.js";
 import { classifySlackError } from "./client.js";
@@ -53,6 +55,12 @@ export class AlertDelivery {
       : (this.slack?.channel ?? PREVIEW_CHANNEL);
   }
 
+  private posted(stored: StoredAlert): void {
+    const since = Date.parse(stored.receivedAt);
+    if (!Number.isNaN(since)) alertToSlackSeconds.observe(Math.max(0, (Date.now() - since) / 1000));
+    enrichmentMatches.inc({ match: enrich(stored.alert, this.kb).match });
+  }
+
   /** After a post or update showed `shown` occurrences: if more arrived meanwhile, update again. */
   private async catchUp(stored: StoredAlert, shown: number): Promise<void> {
     await this.store.setGroupRendered(stored.alert.uuid, shown);
@@ -80,6 +88,7 @@ export class AlertDelivery {
         `[preview] ${stored.alert.priority} ${stored.alert.rule} (${uuid})\n${blocksToText(message.blocks)}`,
       );
       await this.store.setDelivery(uuid, { status: "preview", error: null, at: new Date().toISOString() });
+      this.posted(stored);
       await this.catchUp(stored, shown);
       return { kind: "done" };
     }
@@ -99,11 +108,16 @@ export class AlertDelivery {
     try {
       const ts = await this.post(channel, message, message.blocks, uuid);
       await this.store.setPosted(uuid, { channel, ts }, new Date());
+      this.posted(stored);
       log.info({ channel, ts }, "alert posted to Slack");
       await this.catchUp(stored, shown);
       return { kind: "done" };
     } catch (error) {
       const info = classifySlackError(error);
+      slackCalls.inc({
+        method: "chat.postMessage",
+        outcome: info.kind === "rate_limited" ? "rate_limited" : info.code,
+      });
       if (info.kind === "rate_limited") {
         log.warn({ retryAfterSeconds: info.retryAfterSeconds }, "Slack rate limit: delaying deliveries");
         return { kind: "rate_limited", retryAfterMs: info.retryAfterSeconds * 1000 };
@@ -150,11 +164,16 @@ export class AlertDelivery {
         text: message.text,
         blocks: message.blocks,
       });
+      slackCalls.inc({ method: "chat.update", outcome: "ok" });
       log.debug({ occurrences: group.occurrences }, "group message updated");
       await this.catchUp(stored, group.occurrences);
       return { kind: "done" };
     } catch (error) {
       const info = classifySlackError(error);
+      slackCalls.inc({
+        method: "chat.update",
+        outcome: info.kind === "rate_limited" ? "rate_limited" : info.code,
+      });
       if (info.kind === "rate_limited")
         return { kind: "rate_limited", retryAfterMs: info.retryAfterSeconds * 1000 };
       if (info.kind === "permanent") {
@@ -213,6 +232,7 @@ export class AlertDelivery {
       ...SAFE_POST_OPTIONS,
     });
     if (!result.ts) throw new Error("Slack answered chat.postMessage without a ts");
+    slackCalls.inc({ method: "chat.postMessage", outcome: "ok" });
     return result.ts;
   }
 
@@ -236,6 +256,10 @@ export class AlertDelivery {
       return { kind: "done" };
     } catch (error) {
       const info = classifySlackError(error);
+      slackCalls.inc({
+        method: "chat.postMessage",
+        outcome: info.kind === "rate_limited" ? "rate_limited" : info.code,
+      });
       if (info.kind === "rate_limited")
         return { kind: "rate_limited", retryAfterMs: info.retryAfterSeconds * 1000 };
       await this.store.setDelivery(uuid, {

@@ -285,6 +285,18 @@ export class AlertStore {
     };
   }
 
+  /** Groups whose window is still open (their pointer key has not expired). */
+  async openGroups(): Promise<number> {
+    let cursor = "0";
+    let n = 0;
+    do {
+      const [next, keys] = await this.redis.scan(cursor, "MATCH", `${this.prefix}:group:*`, "COUNT", 1000);
+      cursor = next;
+      n += keys.length;
+    } while (cursor !== "0");
+    return n;
+  }
+
   /** Records how many occurrences the group's Slack message now shows. */
   async setGroupRendered(leader: string, occurrences: number): Promise<void> {
     await this.update(leader, { groupRendered: String(occurrences) });

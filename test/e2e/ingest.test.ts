@@ -169,6 +169,33 @@ describe("POST /falco and GET /alerts", () => {
     expect(missing.status).toBe(404);
   });
 
+  it("serves Prometheus metrics behind the same token", async () => {
+    const metric = async (line: RegExp) => {
+      const text = await (
+        await fetch(`${h.base}/metrics`, { headers: { authorization: auth.authorization } })
+      ).text();
+      const m = line.exec(text);
+      return m ? Number(m[1]) : 0;
+    };
+    const accepted = /^falco_chatops_alerts_accepted_total\{source="syscall",outcome="new"\} (\d+)$/m;
+    const rejected = /^falco_chatops_alerts_rejected_total\{reason="bad_request"\} (\d+)$/m;
+    const [acceptedBefore, rejectedBefore] = [await metric(accepted), await metric(rejected)];
+    expect(
+      (await h.postAlerts(alertWith({ uuid: "0000dddd-0000-4000-8000-000000000001" }), auth)).status,
+    ).toBe(202);
+    expect((await h.postAlerts("{", auth)).status).toBe(400);
+    expect(await metric(accepted)).toBe(acceptedBefore + 1);
+    expect(await metric(rejected)).toBe(rejectedBefore + 1);
+
+    const res = await fetch(`${h.base}/metrics`, { headers: { authorization: auth.authorization } });
+    expect(res.headers.get("content-type")).toMatch(/^text\/plain; version=0\.0\.4/);
+    const text = await res.text();
+    expect(text).toMatch(/^falco_chatops_queue_jobs\{queue="deliveries-C0ALERTS",state="waiting"\} \d+$/m);
+    expect(text).toMatch(/^falco_chatops_groups_open \d+$/m);
+    expect(text).toMatch(/^falco_chatops_process_resident_memory_bytes \d+/m);
+    expect((await fetch(`${h.base}/metrics`)).status).toBe(401);
+  });
+
   it("reports healthz and readyz", async () => {
     expect(await (await fetch(`${h.base}/healthz`)).json()).toEqual({ status: "ok" });
     expect((await fetch(`${h.base}/readyz`)).status).toBe(200);

@@ -1,0 +1,61 @@
+import { Counter, collectDefaultMetrics, Gauge, Histogram, register } from "prom-client";
+
+/**
+ * Prometheus metrics, served at GET /metrics by the web process (and, in the all-in-one process,
+ * including the worker's). Names follow Prometheus conventions: `_total` counters, seconds.
+ */
+let defaultsStarted = false;
+export function startProcessMetrics(): void {
+  if (defaultsStarted) return;
+  defaultsStarted = true;
+  collectDefaultMetrics({ prefix: "falco_chatops_" });
+}
+
+export const alertsAccepted = new Counter({
+  name: "falco_chatops_alerts_accepted_total",
+  help: "Alerts accepted by POST /falco, by Falco source and outcome (new, grouped, duplicate).",
+  labelNames: ["source", "outcome"] as const,
+});
+
+export const alertsRejected = new Counter({
+  name: "falco_chatops_alerts_rejected_total",
+  help: "POST /falco requests refused, by reason (bad_request, unauthorized, too_large, unsupported_type, redis_unavailable).",
+  labelNames: ["reason"] as const,
+});
+
+export const slackCalls = new Counter({
+  name: "falco_chatops_slack_calls_total",
+  help: "Slack Web API calls made by the worker, by method and outcome (ok, rate_limited, or Slack's error code).",
+  labelNames: ["method", "outcome"] as const,
+});
+
+export const deliveryFailures = new Counter({
+  name: "falco_chatops_delivery_failures_total",
+  help: "Alerts whose delivery failed for good (the alert stays stored), by error.",
+  labelNames: ["error"] as const,
+});
+
+export const enrichmentMatches = new Counter({
+  name: "falco_chatops_enrichment_matches_total",
+  help: "Alerts enriched at posting time, by how the knowledge base matched (rule, tag, fallback).",
+  labelNames: ["match"] as const,
+});
+
+export const alertToSlackSeconds = new Histogram({
+  name: "falco_chatops_alert_to_slack_seconds",
+  help: "Time from an alert's arrival to its first Slack message (or preview).",
+  buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+});
+
+export const queueJobs = new Gauge({
+  name: "falco_chatops_queue_jobs",
+  help: "Delivery jobs per channel queue and state (waiting, delayed, active, failed), read at scrape time.",
+  labelNames: ["queue", "state"] as const,
+});
+
+export const groupsOpen = new Gauge({
+  name: "falco_chatops_groups_open",
+  help: "Alert groups whose window is still open (new occurrences update their message), read at scrape time.",
+});
+
+export { register };
