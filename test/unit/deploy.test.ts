@@ -1,0 +1,36 @@
+import { readFileSync } from "node:fs";
+import { parseAllDocuments } from "yaml";
+import { describe, expect, it } from "vitest";
+
+const read = (p: string) => readFileSync(new URL(`../../${p}`, import.meta.url), "utf8");
+
+describe("deployment files", () => {
+  it("Kubernetes manifests parse, probe /readyz and /healthz, and run the Procfile's two processes as non-root", () => {
+    const docs = parseAllDocuments(read("deploy/kubernetes/falco-chatops.yaml")).map(
+      (d) => d.toJS() as Record<string, any>,
+    ); // eslint-disable-line @typescript-eslint/no-explicit-any -- walks arbitrary manifests
+    const kinds = docs.map((d) => `${d.kind}/${d.metadata.name}`);
+    expect(kinds).toEqual([
+      "Secret/falco-chatops",
+      "ConfigMap/falco-chatops",
+      "Deployment/falco-chatops-web",
+      "Deployment/falco-chatops-worker",
+      "Service/falco-chatops",
+    ]);
+    const [web, worker] = [docs[2]!, docs[3]!].map((d) => d.spec.template.spec.containers[0]);
+    expect(web.readinessProbe.httpGet.path).toBe("/readyz");
+    expect(web.livenessProbe.httpGet.path).toBe("/healthz");
+    const procfile = read("Procfile");
+    expect(procfile).toContain(web.command.slice(1).join(" "));
+    expect(procfile).toContain(worker.command.slice(1).join(" "));
+    for (const d of [docs[2]!, docs[3]!])
+      expect(d.spec.template.spec.securityContext.runAsNonRoot).toBe(true);
+  });
+
+  it("the Dockerfile runs as non-root, installs production dependencies only, and starts the web process", () => {
+    const dockerfile = read("Dockerfile");
+    expect(dockerfile).toMatch(/^USER node$/m);
+    expect(dockerfile).toContain("npm ci --omit=dev --ignore-scripts");
+    expect(dockerfile).toContain('CMD ["node", "dist/src/main/web.js"]');
+  });
+});
