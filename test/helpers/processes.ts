@@ -31,7 +31,8 @@ export function run(script: string, env: Record<string, string>): Proc {
 }
 
 export function exited(child: ChildProcess): Promise<number | null> {
-  return child.exitCode !== null
+  // A process killed by a signal has exitCode null and signalCode set: it has exited all the same.
+  return child.exitCode !== null || child.signalCode !== null
     ? Promise.resolve(child.exitCode)
     : new Promise((r) => child.once("exit", (code) => r(code)));
 }

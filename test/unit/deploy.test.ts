@@ -7,8 +7,9 @@ const read = (p: string) => readFileSync(new URL(`../../${p}`, import.meta.url),
 describe("deployment files", () => {
   it("Kubernetes manifests parse, probe /readyz and /healthz, and run the Procfile's two processes as non-root", () => {
     const docs = parseAllDocuments(read("deploy/kubernetes/falco-chatops.yaml")).map(
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any -- walks arbitrary manifests
       (d) => d.toJS() as Record<string, any>,
-    ); // eslint-disable-line @typescript-eslint/no-explicit-any -- walks arbitrary manifests
+    );
     const kinds = docs.map((d) => `${d.kind}/${d.metadata.name}`);
     expect(kinds).toEqual([
       "Secret/falco-chatops",
