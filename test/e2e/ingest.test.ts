@@ -230,6 +230,27 @@ describe("Slack failures", () => {
     expect(Date.now() - started).toBeLessThan(8000);
   });
 
+  it("retries Slack 5xx answers with backoff and posts once they pass", async () => {
+    // Three 500s: the client's two quick retries are used up, then BullMQ's backoff retries the job.
+    h.slack!.script("chat.postMessage", { status: 500 }, { status: 500 }, { status: 500 });
+    const uuid = "0000dddd-0000-4000-8000-0000000005e5";
+    expect((await h.postAlerts(alertWith({ uuid }))).status).toBe(202);
+    const alert = await waitFor(
+      async () => {
+        const a = (await (await h.getAlert(uuid)).json()) as { slack: unknown; delivery: { status: string } };
+        return a.slack ? a : null;
+      },
+      "the post after the 5xx answers",
+      15_000,
+    );
+    expect(alert.delivery.status).toBe("posted");
+    const calls = h
+      .slack!.callsOf("chat.postMessage")
+      .filter((c) => JSON.stringify(c.args.blocks).includes(uuid));
+    expect(calls).toHaveLength(4);
+    expect(calls[3]!.at - calls[2]!.at).toBeGreaterThanOrEqual(1500); // BullMQ's backoff, not the client's
+  });
+
   it("falls back to a reduced message when Slack answers invalid_blocks", async () => {
     h.slack!.script("chat.postMessage", { error: "invalid_blocks" });
     await h.postAlerts(alertWith({ uuid: "0000dddd-0000-4000-8000-000000000002" }));
