@@ -1,0 +1,249 @@
+/**
+ * npm run bench — the real web and worker processes on a private Redis, side by side with a bare
+ * node:http server doing one Redis write per request. Prints the figures; asserts nothing.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { cpus, totalmem } from "node:os";
+import { createServer } from "node:net";
+import { resolve } from "node:path";
+import { Redis } from "ioredis";
+import { FakeSlack } from "../test/helpers/fake-slack.js";
+
+const ROOT = resolve(import.meta.dirname, "../..");
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function freePort(): Promise<number> {
+  return new Promise((ok) => {
+    const s = createServer();
+    s.listen(0, "127.0.0.1", () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => ok(port));
+    });
+  });
+}
+
+function start(script: string, env: Record<string, string>): { child: ChildProcess; port: Promise<number> } {
+  const child = spawn(process.execPath, [script], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? "", LOG_LEVEL: "info", LOG_FORMAT: "json", ...env },
+    stdio: ["ignore", "pipe", "ignore"],
+  });
+  const port = new Promise<number>((ok) => {
+    let out = "";
+    child.stdout!.on("data", (d: Buffer) => {
+      out += d.toString();
+      const m = /"port":(\d+)/.exec(out);
+      if (m) ok(Number(m[1]));
+    });
+  });
+  return { child, port };
+}
+
+function rssMb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+}
+
+const sample = JSON.parse(readFileSync(resolve(ROOT, "examples/terminal-shell.json"), "utf8")) as Record<
+  string,
+  unknown
+>;
+let serial = 0;
+function alert(channelHint = 0): string {
+  const i = serial++;
+  return JSON.stringify({
+    ...sample,
+    uuid: undefined,
+    hostname: `bench-${channelHint}-${i % 50}`,
+    time: `2025-06-01T10:${String(Math.floor(i / 60_000_000) % 60).padStart(2, "0")}:00.${String(i).padStart(9, "0")}Z`,
+    output_fields: { ...(sample.output_fields as object), "proc.cmdline": `bash -c job-${i}` },
+  });
+}
+
+/** Sends `total` single-alert POSTs, `concurrency` at a time; returns alerts/s and latencies. */
+async function load(url: string, total: number, concurrency: number, body: () => string) {
+  const latencies: number[] = [];
+  let next = 0;
+  let failed = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < total) {
+        next++;
+        const t = performance.now();
+        const res = await fetch(url, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: body(),
+        });
+        await res.arrayBuffer();
+        if (res.status !== 202) failed++;
+        latencies.push(performance.now() - t);
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  return {
+    perSecond: total / seconds,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+    failed,
+  };
+}
+
+const redisPort = await freePort();
+const redisServer = spawn("redis-server", ["--port", String(redisPort), "--save", "", "--appendonly", "no"], {
+  stdio: "ignore",
+});
+const redisUrl = `redis://127.0.0.1:${redisPort}`;
+const redis = new Redis(redisUrl);
+redis.on("error", () => {});
+while ((await redis.ping().catch(() => "")) !== "PONG") await sleep(100);
+const slack = new FakeSlack("xoxb-bench");
+await slack.start();
+const channels = ["C0BENCH1", "C0BENCH2", "C0BENCH3", "C0BENCH4", "C0BENCH5"];
+const routesFile = resolve(ROOT, "dist-bench/routes.yaml");
+(await import("node:fs")).writeFileSync(
+  routesFile,
+  `routes:\n${channels.map((c, i) => `  - when: { hostname: "bench-${i}-*" }\n    channel: ${c}`).join("\n")}\n`,
+);
+const children: ChildProcess[] = [];
+try {
+  console.log(
+    `Machine: ${cpus().length} CPUs (${cpus()[0]?.model ?? "?"}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
+  );
+
+  // 1. Single-alert POSTs: falco-chatops web vs the bare server.
+  const baseline = start(resolve(ROOT, "dist-bench/bench/baseline-server.js"), {
+    REDIS_URL: redisUrl,
+    PORT: "0",
+  });
+  children.push(baseline.child);
+  const env = {
+    PORT: "0",
+    REDIS_URL: redisUrl,
+    REDIS_KEY_PREFIX: "bench",
+    SLACK_BOT_TOKEN: "xoxb-bench",
+    SLACK_SIGNING_SECRET: "bench-signing-secret",
+    SLACK_CHANNEL: channels[0]!,
+    SLACK_API_URL: slack.apiUrl,
+    ROUTES_FILE: routesFile,
+    SLACK_MAX_POSTS_PER_SECOND: "1",
+    MIN_PRIORITY: "emergency", // ingest figures: store and queue nothing for Slack
+    GROUP_WINDOW_SECONDS: "0",
+  };
+  const web = start(resolve(ROOT, "dist/src/main/web.js"), env);
+  children.push(web.child);
+  const [basePort, webPort] = [await baseline.port, await web.port];
+  await load(`http://127.0.0.1:${webPort}/falco`, 2000, 32, () => alert()); // warm-up
+  await load(`http://127.0.0.1:${basePort}/`, 2000, 32, () => alert());
+  const ours = await load(`http://127.0.0.1:${webPort}/falco`, 20_000, 64, () => alert());
+  const bare = await load(`http://127.0.0.1:${basePort}/`, 20_000, 64, () => alert());
+  console.log("\nSingle-alert POST /falco, 64 concurrent, 20,000 requests");
+  console.log(
+    `  falco-chatops web:  ${Math.round(ours.perSecond)} alerts/s, p50 ${ours.p50.toFixed(1)} ms, p99 ${ours.p99.toFixed(1)} ms, failed ${ours.failed}`,
+  );
+  console.log(
+    `  bare node:http + 1 Redis write: ${Math.round(bare.perSecond)} req/s, p50 ${bare.p50.toFixed(1)} ms, p99 ${bare.p99.toFixed(1)} ms`,
+  );
+  console.log(`  ratio: ${(ours.perSecond / bare.perSecond).toFixed(2)} (goal ≥ 0.5 and ≥ 3,000 alerts/s)`);
+
+  // 2. Batches of 500 alerts as NDJSON.
+  const batch = () => Array.from({ length: 500 }, () => alert()).join("\n");
+  const batches = await load(`http://127.0.0.1:${webPort}/falco`, 200, 8, batch);
+  console.log("\nBatch ingest (NDJSON, 500 alerts per POST, 8 concurrent, 100,000 alerts)");
+  console.log(
+    `  ${Math.round(batches.perSecond * 500)} alerts/s, failed requests ${batches.failed} (goal ≥ 15,000 alerts/s)`,
+  );
+
+  // 3. Memory after those alerts.
+  const stored = await redis.zcard("bench:alerts:by-time");
+  const info = await redis.info("memory");
+  const used = Number(/used_memory:(\d+)/.exec(info)?.[1] ?? 0);
+  const baselineKeys = await redis.dbsize();
+  console.log(`\nAfter ${stored.toLocaleString("en-US")} stored alerts`);
+  console.log(`  web process RSS: ${rssMb(web.child.pid!).toFixed(0)} MB (goal ≤ 250 MB)`);
+  console.log(
+    `  Redis used_memory: ${(used / 2 ** 20).toFixed(0)} MB for ${baselineKeys} keys incl. the baseline's`,
+  );
+  web.child.kill("SIGTERM");
+  baseline.child.kill("SIGTERM");
+  await redis.flushall();
+  const before = Number(/used_memory:(\d+)/.exec(await redis.info("memory"))?.[1] ?? 0);
+
+  // 4. Alert → Slack latency at 20 alerts/s over 5 channels (4/s each), one message per alert: grouping
+  // off and pacing at 10/s per channel, so the figure is the pipeline's own latency, not Slack's limit.
+  const liveEnv = {
+    ...env,
+    MIN_PRIORITY: "debug",
+    GROUP_WINDOW_SECONDS: "0",
+    SLACK_MAX_POSTS_PER_SECOND: "10",
+  };
+  const live = start(resolve(ROOT, "dist/src/main/web.js"), liveEnv);
+  const worker = start(resolve(ROOT, "dist/src/main/worker.js"), liveEnv);
+  children.push(live.child, worker.child);
+  const livePort = await live.port;
+  await sleep(1000);
+  const sentAt = new Map<string, number>();
+  for (let s = 0; s < 15; s++) {
+    const tick = performance.now();
+    await Promise.all(
+      Array.from({ length: 20 }, async (_, k) => {
+        const body = alert(k % 5);
+        const res = await fetch(`http://127.0.0.1:${livePort}/falco`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body,
+        });
+        const { uuids } = (await res.json()) as { uuids: string[] };
+        sentAt.set(uuids[0]!, Date.now());
+      }),
+    );
+    await sleep(Math.max(0, 1000 - (performance.now() - tick)));
+  }
+  await sleep(5000);
+  const firstPostAt = new Map<string, number>();
+  for (const c of slack.callsOf("chat.postMessage")) {
+    const uuid = /"value":"([0-9a-f-]{36})"/.exec(JSON.stringify(c.args.blocks))?.[1];
+    if (uuid && !firstPostAt.has(uuid)) firstPostAt.set(uuid, c.at);
+  }
+  const delays = [...firstPostAt]
+    .filter(([u]) => sentAt.has(u))
+    .map(([u, at]) => at - sentAt.get(u)!)
+    .sort((a, b) => a - b);
+  console.log("\nAlert → Slack, 20 alerts/s for 15 s over 5 channels one message per alert");
+  console.log(
+    `  posted ${delays.length} of ${sentAt.size}; latency p50 ${percentile(delays, 50)} ms, p99 ${percentile(delays, 99)} ms (goal p99 ≤ 500 ms)`,
+  );
+
+  // 5. Redis bytes per stored alert: 10,000 alerts into an empty Redis.
+  const perAlertPort = live;
+  const n = 10_000;
+  const bodies = Array.from({ length: n / 500 }, () => Array.from({ length: 500 }, () => alert()).join("\n"));
+  for (const b of bodies)
+    await fetch(`http://127.0.0.1:${await perAlertPort.port}/falco`, {
+      method: "POST",
+      headers: { "content-type": "application/x-ndjson" },
+      body: b,
+    });
+  await sleep(2000);
+  const after = Number(/used_memory:(\d+)/.exec(await redis.info("memory"))?.[1] ?? 0);
+  console.log(
+    `\nRedis bytes per stored alert (10,000 alerts, queue jobs included): ${Math.round((after - before) / n)} (goal ≤ 4 KB)`,
+  );
+  console.log(
+    `  web RSS ${rssMb(live.child.pid!).toFixed(0)} MB, worker RSS ${rssMb(worker.child.pid!).toFixed(0)} MB`,
+  );
+} finally {
+  for (const c of children) c.kill("SIGTERM");
+  redis.disconnect();
+  redisServer.kill("SIGTERM");
+  await slack.stop();
+}
+process.exit(0);
