@@ -35,6 +35,7 @@ export const KNOWN_PROGRAMS = new Set([
   "pgrep",
   "lsof",
   "findmnt",
+  "lsblk",
   "lsns",
   "lsmod",
   "modinfo",
