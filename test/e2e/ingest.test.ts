@@ -135,7 +135,7 @@ describe("POST /falco and GET /alerts", () => {
     expect(alert.repairs).toHaveLength(1);
     expect(alert.timeDerivedFrom).toBe("received");
     expect(alert.outputFields).toMatchObject({ "evt.time": null, "user.uid": null });
-    expect(alert.enrichment).toMatchObject({ match: "fallback", knowledgeId: null });
+    expect(alert.enrichment).toMatchObject({ match: "rule", knowledgeId: "non-sudo-setuid" });
   });
 
   it("serves the incident report as Markdown by default and as HTML on request, behind the same token", async () => {
