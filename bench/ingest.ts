@@ -5,23 +5,13 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
-import { createServer } from "node:net";
 import { resolve } from "node:path";
 import { Redis } from "ioredis";
 import { FakeSlack } from "../test/helpers/fake-slack.js";
+import { freePort } from "../test/helpers/processes.js";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function freePort(): Promise<number> {
-  return new Promise((ok) => {
-    const s = createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => ok(port));
-    });
-  });
-}
 
 function start(script: string, env: Record<string, string>): { child: ChildProcess; port: Promise<number> } {
   const child = spawn(process.execPath, [script], {

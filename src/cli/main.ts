@@ -5,6 +5,7 @@ import { enrich } from "../enrich/enrich.js";
 import { KnowledgeBaseError, loadKnowledgeBase } from "../enrich/knowledge.js";
 import { ruleCoverage } from "../enrich/coverage.js";
 import { lintKnowledgeBase } from "../enrich/lint.js";
+import type { FalcoAlert } from "../falco/alert.js";
 import { parseAlertBody } from "../falco/body.js";
 import { formatIssue } from "../falco/schema.js";
 import { reportHtml } from "../report/html.js";
@@ -30,10 +31,9 @@ function fail(message: string, code = 1): never {
   process.exit(code);
 }
 
-function render(args: string[]): void {
-  const expanded = args.includes("--expanded");
-  const files = args.filter((a) => a !== "--expanded");
-  if (files.length > 1) fail(`render takes one file (or - for stdin)\n${USAGE}`, 2);
+/** The alerts in the one file (or stdin) a command was given; exits with the reason when there are none. */
+function readAlerts(command: string, files: string[]): FalcoAlert[] {
+  if (files.length > 1) fail(`${command} takes one file (or - for stdin)\n${USAGE}`, 2);
   let text: string;
   try {
     text = readInput(files[0]);
@@ -42,8 +42,17 @@ function render(args: string[]): void {
   }
   const parsed = parseAlertBody(text, "json");
   if (!parsed.ok) fail(`not a valid Falco alert:\n  ${parsed.issues.map(formatIssue).join("\n  ")}`);
+  return parsed.alerts;
+}
+
+function render(args: string[]): void {
+  const expanded = args.includes("--expanded");
+  const alerts = readAlerts(
+    "render",
+    args.filter((a) => a !== "--expanded"),
+  );
   const kb = loadKnowledgeBase();
-  const messages = parsed.alerts.map((alert) => {
+  const messages = alerts.map((alert) => {
     const { text: fallback, blocks } = renderAlertMessage({
       alert,
       enrichment: enrich(alert, kb),
@@ -57,18 +66,12 @@ function render(args: string[]): void {
 
 function report(args: string[]): void {
   const html = args.includes("--html");
-  const files = args.filter((a) => a !== "--html");
-  if (files.length > 1) fail(`report takes one file (or - for stdin)\n${USAGE}`, 2);
-  let text: string;
-  try {
-    text = readInput(files[0]);
-  } catch (error) {
-    fail(`cannot read ${files[0]}: ${(error as Error).message}`);
-  }
-  const parsed = parseAlertBody(text, "json");
-  if (!parsed.ok) fail(`not a valid Falco alert:\n  ${parsed.issues.map(formatIssue).join("\n  ")}`);
+  const alerts = readAlerts(
+    "report",
+    args.filter((a) => a !== "--html"),
+  );
   const kb = loadKnowledgeBase();
-  const pages = parsed.alerts.map((alert) => {
+  const pages = alerts.map((alert) => {
     const built = buildReport(alert, enrich(alert, kb), kb);
     return html ? reportHtml(built) : reportMarkdown(built);
   });

@@ -1,11 +1,10 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { resolve } from "node:path";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FakeSlack } from "../helpers/fake-slack.js";
-import { exited, type Proc, ROOT, run } from "../helpers/processes.js";
+import { exited, freePort, type Proc, ROOT, run } from "../helpers/processes.js";
 import { dropPrefix, TEST_REDIS_URL, uniquePrefix, waitFor } from "../helpers/redis.js";
 
 const sample = JSON.parse(readFileSync(resolve(ROOT, "examples/terminal-shell.json"), "utf8")) as Record<
@@ -19,16 +18,6 @@ const alertNo = (i: number, host = "fault-node") =>
     hostname: `${host}-${i}`,
     time: `2025-06-01T10:00:00.${String(i).padStart(9, "0")}Z`,
   });
-
-async function freePort(): Promise<number> {
-  return new Promise((ok) => {
-    const s = createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => ok(port));
-    });
-  });
-}
 
 function startRedis(port: number): ChildProcess {
   return spawn(

@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
+import { createServer } from "node:net";
 import { resolve } from "node:path";
 
 /** These tests run the built entry points (`npm test` builds first), as `npm start` and the Procfile do. */
@@ -35,4 +36,15 @@ export function exited(child: ChildProcess): Promise<number | null> {
   return child.exitCode !== null || child.signalCode !== null
     ? Promise.resolve(child.exitCode)
     : new Promise((r) => child.once("exit", (code) => r(code)));
+}
+
+/** A TCP port nothing listens on right now (for a private redis-server and the like). */
+export async function freePort(): Promise<number> {
+  return new Promise((ok) => {
+    const s = createServer();
+    s.listen(0, "127.0.0.1", () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => ok(port));
+    });
+  });
 }

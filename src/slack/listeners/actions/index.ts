@@ -3,6 +3,7 @@ import type { WebClient } from "@slack/web-api";
 import { ACTIONS, mitigationThreadMessages } from "../../../../blocks/alert-message.js";
 import { renderEscalation } from "../../../../blocks/escalation.js";
 import { escapeMrkdwn, slackDate, userMention } from "../../../../blocks/escape.js";
+import type { SlackMessage } from "../../../../blocks/limits.js";
 import { reportMessages } from "../../../../blocks/report.js";
 import { enrich } from "../../../enrich/enrich.js";
 import { buildReport } from "../../../report/report.js";
@@ -33,6 +34,18 @@ async function tell(client: WebClient, click: Click, text: string): Promise<void
   await client.chat.postEphemeral({ channel: click.channel, user: click.user, text, ...SAFE_POST_OPTIONS });
 }
 
+/** Posts messages, in order, as replies in the thread of the alert's message. */
+async function postInThread(client: WebClient, ref: SlackRef, messages: SlackMessage[]): Promise<void> {
+  for (const part of messages)
+    await client.chat.postMessage({
+      channel: ref.channel,
+      thread_ts: ref.ts,
+      text: part.text,
+      blocks: part.blocks,
+      ...SAFE_POST_OPTIONS,
+    });
+}
+
 function messageRef(stored: StoredAlert, click: Click): SlackRef | null {
   if (stored.slack) return stored.slack;
   return click.channel && click.messageTs ? { channel: click.channel, ts: click.messageTs } : null;
@@ -52,15 +65,7 @@ export function register(app: App, deps: ListenerDeps): void {
     if (!ref) return;
     let message = renderStored(stored, kb, group);
     if (!message.mitigationFits && !stored.mitigationInThread) {
-      for (const part of mitigationThreadMessages(viewOf(stored, kb, group))) {
-        await client.chat.postMessage({
-          channel: ref.channel,
-          thread_ts: ref.ts,
-          text: part.text,
-          blocks: part.blocks,
-          ...SAFE_POST_OPTIONS,
-        });
-      }
+      await postInThread(client, ref, mitigationThreadMessages(viewOf(stored, kb, group)));
       await store.setMitigationInThread(uuid);
       stored = (await store.get(uuid)) ?? stored;
       message = renderStored(stored, kb, group);
@@ -190,14 +195,7 @@ export function register(app: App, deps: ListenerDeps): void {
       }
       try {
         const report = buildReport(stored.alert, enrich(stored.alert, kb), kb);
-        for (const part of reportMessages(report))
-          await client.chat.postMessage({
-            channel: ref.channel,
-            thread_ts: ref.ts,
-            text: part.text,
-            blocks: part.blocks,
-            ...SAFE_POST_OPTIONS,
-          });
+        await postInThread(client, ref, reportMessages(report));
         log.info({ uuid: click.uuid, user: click.user }, "full report posted in the thread");
       } catch (error) {
         // Let the next click try again rather than claim a report that never arrived.
