@@ -9,6 +9,7 @@ import type { FalcoAlert } from "../falco/alert.js";
 import { parseAlertBody } from "../falco/body.js";
 import { formatIssue } from "../falco/schema.js";
 import { reportHtml } from "../report/html.js";
+import { runDemo } from "./demo.js";
 import { reportMarkdown } from "../report/markdown.js";
 import { buildReport } from "../report/report.js";
 
@@ -17,6 +18,8 @@ const USAGE = `Usage:
                                                Reads Falco JSON (one alert, an array, or NDJSON) from file or stdin.
   falco-chatops report [--html] [file|-]       Print the written incident report for a Falco JSON alert (Markdown,
                                                or a standalone HTML page with --html).
+  falco-chatops demo [url] [--token T]         Send sample alerts (memfd_create, a terminal shell, a storm of 50) to a
+                                               running falco-chatops (default http://localhost:3000; token: INGEST_TOKEN).
   falco-chatops kb lint [dir]                  Validate and safety-lint a knowledge base (default: the bundled one).
   falco-chatops kb coverage <rules.yaml ...>   List which rules of Falco rules files have entries, borrow one, or fall back.
   falco-chatops help                           This help.`;
@@ -126,6 +129,19 @@ switch (command) {
   case "report":
     report(rest);
     break;
+  case "demo": {
+    const tokenAt = rest.indexOf("--token");
+    const token = tokenAt >= 0 ? rest[tokenAt + 1] : process.env.INGEST_TOKEN;
+    const url = rest.filter((_, i) => i !== tokenAt && i !== tokenAt + 1)[0] ?? "http://localhost:3000";
+    runDemo(url, token).then(
+      (lines) =>
+        process.stdout.write(
+          `${lines.join("\n")}\nSee them in Slack, or in this terminal in preview mode.\n`,
+        ),
+      (error: Error) => fail(`demo failed: ${error.message} (is falco-chatops running at ${url}?)`),
+    );
+    break;
+  }
   case "kb":
     kb(rest);
     break;

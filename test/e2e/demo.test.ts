@@ -1,0 +1,41 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runDemo } from "../../src/cli/demo.js";
+import { type Harness, startHarness } from "../helpers/harness.js";
+import { waitFor } from "../helpers/redis.js";
+
+describe("falco-chatops demo", () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness("demo", {
+      env: {
+        GROUP_WINDOW_SECONDS: "600",
+        DEDUPE_WINDOW_SECONDS: "600",
+        GROUP_UPDATE_SECONDS: "1",
+        INGEST_TOKEN: "demo-token-0123456789",
+      },
+    });
+  });
+  afterAll(async () => {
+    await h.stop();
+  });
+
+  it("sends the samples and a storm that becomes one message counting 50", async () => {
+    const lines = await runDemo(h.base, "demo-token-0123456789");
+    expect(lines).toEqual([
+      "fileless execution via memfd_create: 1 accepted",
+      "terminal shell in a container: 1 accepted",
+      "a storm of 50 shells in one container: 50 accepted",
+    ]);
+    await waitFor(() => h.slack!.callsOf("chat.postMessage").length >= 3, "three messages");
+    // Shown by the first post when all 50 arrived before it, else by an update.
+    await waitFor(
+      () =>
+        [...h.slack!.callsOf("chat.postMessage"), ...h.slack!.callsOf("chat.update")].some((c) =>
+          JSON.stringify(c.args.blocks).includes("50 occurrences"),
+        ),
+      "the storm's counter at 50",
+    );
+    expect(h.slack!.callsOf("chat.postMessage")).toHaveLength(3);
+    await expect(runDemo(h.base, "wrong-token-0123456789")).rejects.toThrow(/answered 401/);
+  });
+});
