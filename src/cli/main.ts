@@ -132,7 +132,8 @@ switch (command) {
   case "demo": {
     const tokenAt = rest.indexOf("--token");
     const token = tokenAt >= 0 ? rest[tokenAt + 1] : process.env.INGEST_TOKEN;
-    const url = rest.filter((_, i) => i !== tokenAt && i !== tokenAt + 1)[0] ?? "http://localhost:3000";
+    const positional = tokenAt >= 0 ? rest.filter((_, i) => i !== tokenAt && i !== tokenAt + 1) : rest;
+    const url = positional[0] ?? "http://localhost:3000";
     runDemo(url, token).then(
       (lines) =>
         process.stdout.write(

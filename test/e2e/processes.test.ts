@@ -48,6 +48,12 @@ describe("the CLI", () => {
     });
     expect(lint.status).toBe(0);
     expect(lint.stdout).toMatch(/no problems found/);
+    const demo = spawnSync(process.execPath, [dist("cli/main.js"), "demo", "http://127.0.0.1:1"], {
+      cwd: ROOT,
+      encoding: "utf8",
+    });
+    expect(demo.status).toBe(1);
+    expect(demo.stderr).toContain("is falco-chatops running at http://127.0.0.1:1?");
   });
 });
 
