@@ -1,8 +1,9 @@
-import { type FalcoAlert, fieldText } from "../src/falco/alert.js";
+import type { FalcoAlert } from "../src/falco/alert.js";
+import { alertFamily, alertSubject } from "../src/falco/family.js";
 import type { Priority } from "../src/falco/priority.js";
 import type { Enrichment, FilledStep, MitreRef } from "../src/enrich/enrich.js";
-import { isAbsent } from "../src/enrich/placeholders.js";
 import { codeBlock, escapeMrkdwn, inlineCode, plain, slackDate, truncate, userMention } from "./escape.js";
+import { factFields } from "./facts.js";
 import {
   type Block,
   type ButtonElement,
@@ -66,99 +67,7 @@ const pt = (text: string, max: number): TextObject => ({
   emoji: true,
 });
 
-function field(alert: FalcoAlert, name: string): string | null {
-  const v = alert.outputFields[name];
-  return isAbsent(v) ? null : fieldText(v);
-}
-
-function fieldRow(label: string, value: string): TextObject {
-  return md(truncate(`*${label}*\n${value}`, LIMITS.sectionFieldText));
-}
-
-/** The facts worth a glance, adapted to what the alert carries; absent fields are left out. */
-export function factFields(alert: FalcoAlert): TextObject[] {
-  const f = (name: string) => field(alert, name);
-  const rows: TextObject[] = [];
-  if (alert.hostname) rows.push(fieldRow("Host", inlineCode(alert.hostname, 200)));
-  const containerId = f("container.id");
-  if (containerId === "host") rows.push(fieldRow("Container", "none (host process)"));
-  else if (containerId || f("container.name")) {
-    const name = f("container.name");
-    rows.push(
-      fieldRow(
-        "Container",
-        [name && inlineCode(name, 200), containerId && `(${inlineCode(containerId, 80)})`]
-          .filter(Boolean)
-          .join(" "),
-      ),
-    );
-  }
-  const image = f("container.image.repository");
-  if (image) {
-    const tag = f("container.image.tag");
-    rows.push(fieldRow("Image", inlineCode(tag ? `${image}:${tag}` : image, 300)));
-  }
-  const ns = f("k8s.ns.name") ?? f("ka.target.namespace");
-  const pod = f("k8s.pod.name");
-  if (ns || pod)
-    rows.push(
-      fieldRow(
-        "Kubernetes",
-        [ns && `ns ${inlineCode(ns, 120)}`, pod && `pod ${inlineCode(pod, 200)}`].filter(Boolean).join("\n"),
-      ),
-    );
-  const proc = f("proc.name");
-  const cmdline = f("proc.cmdline");
-  const exe = f("proc.exepath");
-  if (proc || cmdline) {
-    const parts = [
-      proc && inlineCode(proc, 100),
-      exe && exe !== proc && `exe ${inlineCode(exe, 200)}`,
-      cmdline && inlineCode(cmdline, 500),
-    ];
-    rows.push(fieldRow("Process", parts.filter(Boolean).join("\n")));
-  }
-  const parent = f("proc.pname");
-  const gparent = f("proc.aname[2]");
-  if (parent || gparent)
-    rows.push(
-      fieldRow(
-        "Parent",
-        [parent && inlineCode(parent, 100), gparent && `under ${inlineCode(gparent, 100)}`]
-          .filter(Boolean)
-          .join(" "),
-      ),
-    );
-  const user = f("user.name") ?? f("ka.user.name");
-  if (user) {
-    const uid = f("user.uid");
-    const loginuid = f("user.loginuid");
-    const extra = [
-      uid !== null && `uid ${escapeMrkdwn(uid)}`,
-      loginuid !== null && `loginuid ${escapeMrkdwn(loginuid)}`,
-    ]
-      .filter(Boolean)
-      .join(", ");
-    rows.push(fieldRow("User", `${inlineCode(user, 200)}${extra ? ` (${extra})` : ""}`));
-  }
-  const verb = f("ka.verb");
-  const resource = f("ka.target.resource");
-  if (verb || resource) {
-    const name = f("ka.target.name") ?? f("ka.resp.name");
-    rows.push(
-      fieldRow(
-        "Request",
-        [verb && inlineCode(verb, 40), resource && inlineCode(resource, 80), name && inlineCode(name, 200)]
-          .filter(Boolean)
-          .join(" "),
-      ),
-    );
-  }
-  const file = f("fd.name");
-  if (file) rows.push(fieldRow("File / connection", inlineCode(file, 400)));
-  rows.push(fieldRow("Time", slackDate(alert.time)));
-  return rows.slice(0, LIMITS.sectionFields);
-}
+export { factFields };
 
 export function mitreText(mitre: MitreRef[]): string {
   return mitre
@@ -297,7 +206,13 @@ function contextBlocks(view: AlertView): Block[] {
   const { alert, enrichment } = view;
   const elements: TextObject[] = [];
   if (enrichment.mitre.length) elements.push(md(truncate(`*ATT&CK* ${mitreText(enrichment.mitre)}`, 2000)));
-  elements.push(md(`${escapeMrkdwn(alert.source)} · uuid ${inlineCode(alert.uuid, 130)}`));
+  // Cloud and SaaS events happen elsewhere: the host is only where Falco read them, so it goes here.
+  const family = alertFamily(alert);
+  const via =
+    alert.hostname && family !== "syscall" && family !== "k8s_audit" && family !== "other"
+      ? ` via Falco on ${inlineCode(alert.hostname, 100)}`
+      : "";
+  elements.push(md(`${escapeMrkdwn(alert.source)}${via} · uuid ${inlineCode(alert.uuid, 130)}`));
   const blocks: Block[] = [{ type: "context", elements }];
   const group = view.group;
   if (group && group.occurrences > 1) {
@@ -322,7 +237,8 @@ function contextBlocks(view: AlertView): Block[] {
 
 /** One-line notification text: shown in push notifications and where blocks cannot be. */
 export function fallbackText(alert: FalcoAlert): string {
-  const where = alert.hostname ? ` on ${alert.hostname}` : "";
+  const subject = alertSubject(alert);
+  const where = subject ? ` on ${subject}` : "";
   return escapeMrkdwn(truncate(`${alert.priority}: ${alert.rule}${where}`, 500));
 }
 

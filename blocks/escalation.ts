@@ -1,5 +1,6 @@
 import type { FalcoAlert } from "../src/falco/alert.js";
 import { escapeMrkdwn, inlineCode, plain, userMention } from "./escape.js";
+import { alertSubject } from "../src/falco/family.js";
 import { PRIORITY_EMOJI, fallbackText, md } from "./alert-message.js";
 import type { SlackMessage } from "./limits.js";
 
@@ -23,7 +24,7 @@ export function renderEscalation(alert: FalcoAlert, userId: string, permalink: s
       {
         type: "section",
         text: md(
-          `${PRIORITY_EMOJI[alert.priority]} *${alert.priority}* alert ${escapeMrkdwn(alert.hostname ? `on ${alert.hostname}` : "")} escalated by ${userMention(userId)}.\n${link}`,
+          `${PRIORITY_EMOJI[alert.priority]} *${alert.priority}* alert ${escapeMrkdwn(alertSubject(alert) ? `on ${alertSubject(alert)}` : "")} escalated by ${userMention(userId)}.\n${link}`,
         ),
       },
       {

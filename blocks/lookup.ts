@@ -1,3 +1,4 @@
+import { alertSubject } from "../src/falco/family.js";
 import type { FalcoAlert } from "../src/falco/alert.js";
 import { escapeMrkdwn, inlineCode, slackDate, truncate, userMention } from "./escape.js";
 import { PRIORITY_EMOJI, type TriageState, md } from "./alert-message.js";
@@ -27,7 +28,7 @@ export function renderLookup(view: LookupView): SlackMessage {
   const { alert, triage } = view;
   const lines = [
     `${PRIORITY_EMOJI[alert.priority]} *${escapeMrkdwn(alert.priority)}: ${escapeMrkdwn(truncate(alert.rule, 200))}*`,
-    `*Host:* ${alert.hostname ? inlineCode(alert.hostname, 200) : "–"}   *Time:* ${slackDate(alert.time)}`,
+    `*Where:* ${alertSubject(alert) ? inlineCode(alertSubject(alert)!, 200) : "–"}   *Time:* ${slackDate(alert.time)}`,
     `*State:* ${view.state}${view.occurrences && view.occurrences > 1 ? `   *Group:* ${view.occurrences.toLocaleString("en-US")} occurrences, one message` : ""}`,
     `*Acknowledged:* ${who(triage.acknowledgedBy, triage.acknowledgedAt)}   *Escalated:* ${who(triage.escalatedBy, triage.escalatedAt)}`,
     linkTo(view.permalink),
@@ -49,7 +50,7 @@ export function renderRecent(items: LookupView[]): SlackMessage {
     };
   const lines = items.map(
     (v) =>
-      `${PRIORITY_EMOJI[v.alert.priority]} ${inlineCode(v.alert.uuid.slice(0, 8), 20)} ${escapeMrkdwn(truncate(v.alert.rule, 120))} · ${v.alert.hostname ? inlineCode(v.alert.hostname, 60) : "–"} · ${slackDate(v.alert.time)} · ${v.state}`,
+      `${PRIORITY_EMOJI[v.alert.priority]} ${inlineCode(v.alert.uuid.slice(0, 8), 20)} ${escapeMrkdwn(truncate(v.alert.rule, 120))} · ${alertSubject(v.alert) ? inlineCode(alertSubject(v.alert)!, 80) : "–"} · ${slackDate(v.alert.time)} · ${v.state}`,
   );
   const blocks: Block[] = [
     { type: "section", text: md(truncate(`*Last ${items.length} alerts*\n${lines.join("\n")}`, 3000)) },

@@ -1,7 +1,7 @@
 import { type FalcoAlert, fieldText } from "../falco/alert.js";
 import { PRIORITIES, type Priority } from "../falco/priority.js";
 import type { BenignPattern, KnowledgeBase, KnowledgeEntry, Step } from "./knowledge.js";
-import { fillTemplate, isAbsent, shellQuote, yamlQuote } from "./placeholders.js";
+import { fillCommand, fillTemplate, isAbsent, yamlQuote } from "./placeholders.js";
 
 export type MatchKind = "rule" | "tag" | "fallback";
 
@@ -71,7 +71,7 @@ export function mitreRefs(ids: string[], kb: KnowledgeBase): MitreRef[] {
 }
 
 function fillStep(step: Step, alert: FalcoAlert): FilledStep {
-  const command = step.command ? fillTemplate(step.command, alert, shellQuote) : null;
+  const command = step.command ? fillCommand(step.command, alert) : null;
   return {
     title: step.title,
     command: command?.text ?? null,

@@ -76,6 +76,7 @@ export const KNOWN_PROGRAMS = new Set([
   "gcloud",
   "gsutil",
   "gh",
+  "curl",
   "falco",
 ]);
 
@@ -83,6 +84,12 @@ interface Banned {
   pattern: RegExp;
   why: string;
 }
+
+/** Downloads are refused, except the read-only API queries `apiReadProblems` accepts. */
+const DOWNLOAD_BAN: Banned = {
+  pattern: /\b(curl|wget)\b/i,
+  why: "downloads from the network; knowledge-base commands must work offline",
+};
 
 /** Advice that weakens the host or runs untrusted code. Checked on every command and snippet. */
 export const BANNED: Banned[] = [
@@ -112,10 +119,7 @@ export const BANNED: Banned[] = [
   },
   { pattern: /\b(curl|wget)\b[^\n]*\|\s*(sudo\s+)?(ba|z|da|k)?sh\b/i, why: "pipes a download into a shell" },
   { pattern: /\b(ba|z|da|k)?sh\s+<\(\s*(curl|wget)\b/i, why: "runs a downloaded script" },
-  {
-    pattern: /\b(curl|wget)\b/i,
-    why: "downloads from the network; knowledge-base commands must work offline",
-  },
+  DOWNLOAD_BAN,
   { pattern: /\brm\s+-[a-zA-Z]*[rR][a-zA-Z]*\s+\/(\s|$)/, why: "deletes the root filesystem" },
   { pattern: /\bjournalctl\b.*--(vacuum|rotate|flush)/i, why: "deletes or rotates away logs (evidence)" },
   { pattern: /\bhistory\s+-c\b|\bshred\b|\btruncate\b/i, why: "destroys evidence" },
@@ -206,54 +210,6 @@ const MUTATING_SUBCOMMANDS: Record<string, Set<string>> = {
   auditctl: new Set(["-a", "-A", "-d", "-D", "-w", "-W", "-e", "-f", "-b", "-r"]),
   crontab: new Set(["-r", "-e", "-i"]),
   npm: new Set(["install", "i", "ci", "uninstall", "update", "exec", "run", "publish", "rebuild"]),
-  aws: new Set([
-    "delete",
-    "put",
-    "create",
-    "update",
-    "attach",
-    "detach",
-    "remove",
-    "disable",
-    "deactivate",
-    "stop",
-    "terminate",
-    "revoke",
-    "modify",
-    "tag",
-    "untag",
-    "set",
-    "restore",
-  ]),
-  gcloud: new Set([
-    "delete",
-    "create",
-    "update",
-    "add-iam-policy-binding",
-    "remove-iam-policy-binding",
-    "set-iam-policy",
-    "disable",
-    "enable",
-    "stop",
-    "reset",
-    "patch",
-    "revoke",
-  ]),
-  gsutil: new Set(["rm", "cp", "mv", "iam", "acl", "setmeta", "rb", "mb"]),
-  gh: new Set([
-    "delete",
-    "create",
-    "edit",
-    "archive",
-    "rename",
-    "transfer",
-    "close",
-    "merge",
-    "secret",
-    "variable",
-    "repo",
-    "ruleset",
-  ]),
 };
 
 /** Programs that always change something (evidence, processes, accounts, modules). */
@@ -335,6 +291,77 @@ function decidingWords(program: string, actions: string[]): string[] {
 
 export type CommandEffect = "read" | "change" | "destroy";
 
+/** aws <service> <operation>: operations are named verb-first (`list-access-keys`, `put-bucket-policy`). */
+const AWS_READ = /^(get|list|describe|lookup|head|search|simulate|filter|ls|batch-get|view)(-|$)/;
+const AWS_DESTROY = /^(delete|terminate|stop|remove|rm|rb|deregister)(-|$)/;
+/** gcloud <group …> <verb> [positional …]: the verb decides. Unknown verbs count as changes. */
+const GCLOUD_READ = new Set([
+  "list",
+  "describe",
+  "read",
+  "get-iam-policy",
+  "get-ancestors-iam-policy",
+  "search-all-resources",
+  "search-all-iam-policies",
+  "analyze-iam-policy",
+  "list-grantable-roles",
+  "list-testable-permissions",
+  "get-value",
+  "ls",
+  "du",
+  "cat",
+]);
+const GCLOUD_CHANGE =
+  /^(create|update|delete|undelete|add|remove|set|unset|disable|enable|stop|start|reset|patch|revoke|restore|import|export|deploy|resize|move|rollback|suspend|resume|cancel|run|publish|rotate|destroy|cp|mv|rm|rsync|ssh|scp|sign-blob|sign-jwt|clone|promote|failover|detach|attach)(-|$)/;
+const GCLOUD_DESTROY = /^(delete|stop|destroy|rm|suspend)$/;
+/** gsutil: commands that only read; `iam`, `acl` and the like read only with `get`. */
+const GSUTIL_READ = new Set(["ls", "stat", "du", "cat", "hash", "version"]);
+/** gh <group> <verb>: only these verbs read; `gh api` is decided by its method. */
+const GH_READ = new Set(["list", "view", "status", "diff", "checks", "search", "ls"]);
+
+/** What a cloud or SaaS CLI command does, or null when `program` is not one of them. */
+function cloudEffect(
+  program: string,
+  command: string,
+  words: string[],
+  actions: string[],
+): CommandEffect | null {
+  if (program === "aws") {
+    const operation = actions[1] ?? "";
+    if (AWS_READ.test(operation)) return "read";
+    return AWS_DESTROY.test(operation) ? "destroy" : "change";
+  }
+  if (program === "gcloud") {
+    for (const word of actions) {
+      if (GCLOUD_READ.has(word)) return "read";
+      if (GCLOUD_CHANGE.test(word)) return GCLOUD_DESTROY.test(word) ? "destroy" : "change";
+    }
+    return "change";
+  }
+  if (program === "gsutil") {
+    const [first, second] = actions;
+    if (first && GSUTIL_READ.has(first)) return "read";
+    if (second === "get") return "read";
+    return first === "rm" || first === "rb" ? "destroy" : "change";
+  }
+  if (program === "gh") {
+    const [group, verb] = actions;
+    if (group === "api") {
+      // `gh api` sends a POST as soon as it has fields, unless the method is given as GET.
+      const method = words.flatMap((w, i) =>
+        w === "-X" || w === "--method" ? [words[i + 1] ?? ""] : w.startsWith("--method=") ? [w.slice(9)] : [],
+      );
+      if (method.length > 0) return method.every((m) => m.toUpperCase() === "GET") ? "read" : "change";
+      const fields = words.some((w) => /^(-f|-F|--field|--raw-field|--input)(=|$)/.test(w));
+      return fields ? "change" : "read";
+    }
+    if (group === "search" || (verb !== undefined && GH_READ.has(verb))) return "read";
+    return verb === "delete" ? "destroy" : "change";
+  }
+  if (program === "curl") return apiReadProblems(command).length === 0 ? "read" : "change";
+  return null;
+}
+
 /** Whether a command only reads, changes state, or destroys something. */
 export function commandEffect(command: string): CommandEffect {
   const words = shellWords(command.replace(PLACEHOLDER, "VALUE"));
@@ -349,14 +376,8 @@ export function commandEffect(command: string): CommandEffect {
   if (program === "iptables" || program === "ip6tables" || program === "auditctl" || program === "crontab") {
     return words.some((w) => mutating?.has(w)) ? "change" : "read";
   }
-  if (program === "aws" || program === "gcloud") {
-    // aws iam delete-access-key …, gcloud iam service-accounts keys delete …
-    return actions.some((a) => [...(mutating ?? [])].some((m) => a === m || a.startsWith(`${m}-`)))
-      ? actions.some((a) => /^(delete|terminate|stop|remove)/.test(a))
-        ? "destroy"
-        : "change"
-      : "read";
-  }
+  const cloud = cloudEffect(program, command, words, actions);
+  if (cloud) return cloud;
   const deciding = decidingWords(program, actions);
   if (mutating && deciding.some((a) => mutating.has(a))) {
     return deciding.some((a) => DESTRUCTIVE_WORDS.test(a)) ? "destroy" : "change";
@@ -412,12 +433,42 @@ export function programOf(command: string): string {
   return first === "sudo" ? (command.trim().split(/\s+/)[1] ?? "") : first;
 }
 
+/**
+ * Okta and GitHub audit logs are read over their REST APIs. `curl` is accepted for exactly that: a
+ * GET (`--get`, query parameters only) to the Okta org named by `$OKTA_ORG_URL` or to
+ * api.github.com, writing nothing to disk. Anything else curl could do (POST, uploads, downloads to
+ * files, other hosts) is refused.
+ */
+export function apiReadProblems(command: string): string[] {
+  const words = shellWords(command.replace(PLACEHOLDER, "VALUE"));
+  const problems: string[] = [];
+  if (!words.includes("--get") && !words.includes("-G"))
+    problems.push("curl must send a read-only query (`--get`)");
+  for (const w of words) {
+    if (/^(-X|--request)$/.test(w) || w.startsWith("--request=") || /^-X./.test(w))
+      problems.push("curl must not choose a request method: `--get` makes it a GET");
+    if (/^(-d|--data|--data-binary|--data-raw|--data-ascii|--json|-F|--form|-T|--upload-file)$/.test(w))
+      problems.push("curl may only send query parameters (`--data-urlencode` with `--get`)");
+    if (/^(-o|-O|--output|--remote-name|--remote-name-all|-K|--config)$/.test(w))
+      problems.push("curl must print to the terminal, not write or read files");
+  }
+  const urls = words.filter((w) => /^(https?:|\$)/.test(w));
+  if (urls.length !== 1) problems.push("curl must name exactly one URL");
+  else if (!API_READ_BASES.some((base) => urls[0]!.startsWith(base)))
+    problems.push(`curl may only query ${API_READ_BASES.join(" or ")}`);
+  return [...new Set(problems)];
+}
+const API_READ_BASES = ["$OKTA_ORG_URL/api/v1/", "https://api.github.com/"];
+
 /** Problems with one command, whatever section it is in. */
 export function commandProblems(command: string): string[] {
   const problems = shellProblems(command);
   const program = programOf(command);
   if (!KNOWN_PROGRAMS.has(program)) problems.push(`runs "${program}", which is not a known, checked tool`);
-  for (const banned of BANNED) if (banned.pattern.test(command)) problems.push(banned.why);
+  const apiRead = program === "curl" && apiReadProblems(command).length === 0;
+  if (program === "curl" && !apiRead) problems.push(...apiReadProblems(command));
+  for (const banned of BANNED)
+    if (banned.pattern.test(command) && !(apiRead && banned === DOWNLOAD_BAN)) problems.push(banned.why);
   return [...new Set(problems)];
 }
 

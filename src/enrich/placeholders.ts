@@ -38,6 +38,50 @@ export function yamlQuote(value: string): string {
   return JSON.stringify(value);
 }
 
+type QuoteState = "none" | "single" | "double";
+
+/** The shell's quoting state just before `index` in `command`. */
+function quoteStateAt(command: string, index: number): QuoteState {
+  let state: QuoteState = "none";
+  for (let i = 0; i < index; i++) {
+    const ch = command[i]!;
+    if (state === "single") {
+      if (ch === "'") state = "none";
+    } else if (ch === "\\") i++;
+    else if (state === "double") {
+      if (ch === '"') state = "none";
+    } else if (ch === "'") state = "single";
+    else if (ch === '"') state = "double";
+  }
+  return state;
+}
+
+/**
+ * Fills a shell command so that every value stays one literal piece of text, wherever the template
+ * put it: bare (`--user {{x}}`), inside single quotes (`'name="{{x}}"'`) or inside double quotes.
+ * A placeholder that sits between double quotes inside a single-quoted word is a string literal of
+ * the tool's own query language (gcloud logging filters, Okta's SCIM filters), so `"` and `\` in the
+ * value are backslash-escaped for that language as well.
+ */
+export function fillCommand(template: string, alert: FalcoAlert): Filled {
+  const missing: string[] = [];
+  const text = template.replace(PLACEHOLDER, (whole, field: string, offset: number) => {
+    const found = lookupField(alert, field);
+    if ("missing" in found) {
+      if (!missing.includes(found.missing)) missing.push(found.missing);
+      return "";
+    }
+    const state = quoteStateAt(template, offset);
+    const value = found.value;
+    if (state === "none") return shellQuote(value);
+    if (state === "double") return value.replace(/[\\"$`]/g, "\\$&");
+    const innerLiteral = template[offset - 1] === '"' && template[offset + whole.length] === '"';
+    const literal = innerLiteral ? value.replace(/[\\"]/g, "\\$&") : value;
+    return literal.replaceAll("'", `'\\''`);
+  });
+  return missing.length > 0 ? { text: null, missing } : { text, missing };
+}
+
 export interface Filled {
   /** The template with every placeholder replaced, or null when a field is missing. */
   text: string | null;
