@@ -179,7 +179,7 @@ export function mitigationBlocks(enrichment: Enrichment): Block[] {
     blocks.push({
       type: "section",
       text: md(
-        "*No vetted steps for this rule yet.* Capture what you can (pod spec, logs, process list) before changing anything, and ask the workload's owner whether this behaviour is expected.",
+        "*No vetted steps for this rule yet.* Capture what you can (audit log entries, pod spec, logs, process list) before changing anything, and ask the owner of the account or workload whether this behaviour is expected.",
       ),
     });
   return blocks;

@@ -1,4 +1,5 @@
 import { type FalcoAlert, fieldText } from "../falco/alert.js";
+import { type AlertFamily, alertFamily } from "../falco/family.js";
 import { PRIORITIES, type Priority } from "../falco/priority.js";
 import type { BenignPattern, KnowledgeBase, KnowledgeEntry, Step } from "./knowledge.js";
 import { fillCommand, fillTemplate, isAbsent, yamlQuote } from "./placeholders.js";
@@ -134,11 +135,22 @@ function fromEntry(entry: KnowledgeEntry, alert: FalcoAlert, kb: KnowledgeBase):
   };
 }
 
-const GENERIC_INVESTIGATION = ["describe-pod", "pod-events", "pod-logs", "docker-top", "crictl-inspect"];
+/** Read-only shared steps worth running for any alert of a family, when no entry explains its rule. */
+const GENERIC_INVESTIGATION: Record<AlertFamily, string[]> = {
+  syscall: ["describe-pod", "pod-events", "pod-logs", "docker-top", "crictl-inspect"],
+  k8s_audit: ["audit-log-user", "audit-user-permissions"],
+  aws_cloudtrail: ["aws-caller-identity", "aws-user-events"],
+  gcp_auditlog: ["gcp-principal-activity", "gcp-caller-ip-activity"],
+  okta: ["okta-actor-events", "okta-client-ip-events"],
+  github: ["github-audit-log-actor", "github-audit-log-repo"],
+  other: ["describe-pod", "pod-events", "pod-logs", "docker-top", "crictl-inspect"],
+};
 
 function fallback(alert: FalcoAlert, kb: KnowledgeBase): Enrichment {
   const reported = outputText(alert);
-  const generic = GENERIC_INVESTIGATION.flatMap((id) => (kb.shared[id] ? [kb.shared[id]] : []));
+  const generic = GENERIC_INVESTIGATION[alertFamily(alert)].flatMap((id) =>
+    kb.shared[id] ? [kb.shared[id]] : [],
+  );
   return {
     knowledgeId: null,
     match: "fallback",

@@ -11,12 +11,26 @@ export { isAbsent };
 
 export type Lookup = { value: string } | { missing: string };
 
+/**
+ * Fields that older plugin versions sent under another name: gcpaudit before its named fields
+ * carried the same resource labels as `json.value[...]` (a real 2023 alert has
+ * `json.value[/resource/labels/bucket_name]` where today's has `gcp.storage.bucket`).
+ */
+export const FIELD_EQUIVALENTS: Record<string, string[]> = {
+  "gcp.projectId": ["json.value[/resource/labels/project_id]"],
+  "gcp.storage.bucket": ["json.value[/resource/labels/bucket_name]"],
+  "gcp.cloudsql.databaseId": ["json.value[/resource/labels/database_id]"],
+  "gcp.cloudfunctions.function": ["json.value[/resource/labels/function_name]"],
+};
+
 /** A field's value as text, or why it cannot be used. */
 export function lookupField(alert: FalcoAlert, field: string): Lookup {
   if (field === "hostname") {
     return alert.hostname ? { value: alert.hostname } : { missing: "the alert names no host" };
   }
-  const value = alert.outputFields[field];
+  const value = [field, ...(FIELD_EQUIVALENTS[field] ?? [])]
+    .map((name) => alert.outputFields[name])
+    .find((v) => !isAbsent(v));
   if (isAbsent(value)) return { missing: `the alert carries no ${field}` };
   // Falco reports host processes with container.id "host": there is no container to act on.
   if ((field === "container.id" || field === "container.name") && value === "host") {

@@ -1,4 +1,5 @@
 import type { FalcoAlert } from "../falco/alert.js";
+import { alertFamily } from "../falco/family.js";
 import { type Enrichment, type FilledStep, outputText } from "../enrich/enrich.js";
 import { explainAlertFields } from "../enrich/fields.js";
 import type { KnowledgeBase } from "../enrich/knowledge.js";
@@ -33,6 +34,9 @@ export interface IncidentReport {
 
 function nextSteps(alert: FalcoAlert, enrichment: Enrichment): string[] {
   const steps: string[] = [];
+  const family = alertFamily(alert);
+  const cloud = family !== "syscall" && family !== "k8s_audit" && family !== "other";
+  const owner = cloud ? "the account's owner" : "the workload's owner";
   const runnable = enrichment.investigate.filter((s) => s.command !== null).length;
   if (enrichment.verdict)
     steps.push(
@@ -44,7 +48,9 @@ function nextSteps(alert: FalcoAlert, enrichment: Enrichment): string[] {
     );
   else
     steps.push(
-      "Find the workload and the person or job behind it; this alert carries too little to run commands on.",
+      cloud
+        ? "Find the person or automation behind the account in the alert; this alert carries too little to run commands on."
+        : "Find the workload and the person or job behind it; this alert carries too little to run commands on.",
     );
   if (enrichment.contain.length > 0)
     steps.push(
@@ -57,7 +63,7 @@ function nextSteps(alert: FalcoAlert, enrichment: Enrichment): string[] {
     steps.push(
       "If it turns out benign and recurring, apply the tuning snippet rather than ignoring the alerts.",
     );
-  if (enrichment.prevent.length > 0) steps.push("Schedule the prevention steps with the workload's owner.");
+  if (enrichment.prevent.length > 0) steps.push(`Schedule the prevention steps with ${owner}.`);
   if (alert.uuidGenerated)
     steps.push(
       "Refer to this alert by the uuid above: Falco's http_output sent none, so falco-chatops generated it.",

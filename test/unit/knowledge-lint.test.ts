@@ -26,6 +26,13 @@ describe("the safety lint", () => {
     "kubectl get pods; kubectl delete pod x",
     "kubectl get pods && rm -rf /tmp/x",
     "kubectl logs 'unterminated",
+    // curl only for read-only queries of the Okta and GitHub APIs
+    'curl -sS "$OKTA_ORG_URL/api/v1/logs"',
+    'curl --get -X POST "$OKTA_ORG_URL/api/v1/users/x/lifecycle/suspend"',
+    'curl --get -d x=1 "$OKTA_ORG_URL/api/v1/logs"',
+    'curl --get -o out.sh "$OKTA_ORG_URL/api/v1/logs"',
+    "curl --get https://example.com/install.sh",
+    "curl --get https://api.github.com.evil.example/x",
   ];
   it.each(badAdvice)("refuses %s", (command) => {
     expect(commandProblems(command)).not.toEqual([]);
@@ -36,6 +43,8 @@ describe("the safety lint", () => {
     "docker top abc123",
     "crictl inspect abc",
     "find /proc -maxdepth 2 -name exe -lname '*memfd:*'",
+    `curl --get -sS -H "Accept: application/json" --data-urlencode 'q=x' "$OKTA_ORG_URL/api/v1/logs"`,
+    "curl --get -sS https://api.github.com/repos/o/r/events",
   ])("accepts %s", (command) => {
     expect(commandProblems(command)).toEqual([]);
   });
@@ -52,6 +61,36 @@ describe("the safety lint", () => {
     ["aws iam update-access-key --user-name bob --access-key-id AKIAEXAMPLE --status Inactive", "change"],
     ["kubectl -n shop get pod web -o yaml > pod.yaml", "change"],
     ["iptables -S", "read"],
+    ["aws cloudtrail lookup-events --region eu-west-1 --max-results 50", "read"],
+    ["aws s3api get-bucket-policy --bucket b", "read"],
+    ["aws s3 ls s3://b", "read"],
+    ["aws s3 rm s3://b/key", "destroy"],
+    ["aws s3api put-public-access-block --bucket b", "change"],
+    ["aws cloudtrail start-logging --name t", "change"],
+    ["aws lambda invoke --function-name f out.json", "change"],
+    ["aws iam delete-access-key --user-name bob --access-key-id AKIAEXAMPLE", "destroy"],
+    ["gcloud logging read 'protoPayload.methodName=\"SetIamPolicy\"' --project=p --freshness=7d", "read"],
+    ["gcloud projects get-iam-policy p --flatten='bindings[].members'", "read"],
+    ["gcloud iam service-accounts keys list --iam-account=sa@p.iam.gserviceaccount.com", "read"],
+    ["gcloud iam service-accounts disable sa@p.iam.gserviceaccount.com", "change"],
+    ["gcloud iam service-accounts keys delete k --iam-account=sa@p.iam.gserviceaccount.com", "destroy"],
+    ["gcloud storage buckets describe gs://b", "read"],
+    ["gcloud compute instances stop vm --zone=z", "destroy"],
+    ["gcloud beta something-new x", "change"],
+    ["gsutil iam get gs://b", "read"],
+    ["gsutil iam ch allUsers:objectViewer gs://b", "change"],
+    ["gh repo view o/r --json visibility", "read"],
+    ["gh repo edit o/r --visibility private --accept-visibility-change-consequences", "change"],
+    ["gh repo delete o/r --yes", "destroy"],
+    ["gh secret list --repo o/r", "read"],
+    ["gh api /repos/o/r/keys", "read"],
+    ["gh api --method GET /orgs/o/audit-log -f phrase=actor:x", "read"],
+    ["gh api /orgs/o/audit-log -f phrase=actor:x", "change"],
+    ["gh api -X DELETE /repos/o/r/keys/1", "change"],
+    [
+      `curl --get -sS -H "Authorization: SSWS $OKTA_API_TOKEN" --data-urlencode 'filter=eventType eq "x"' "$OKTA_ORG_URL/api/v1/logs"`,
+      "read",
+    ],
   ])("classifies %s as %s", (command, effect) => {
     expect(commandEffect(command)).toBe(effect);
   });
