@@ -65,7 +65,7 @@ function fail(res: Response, status: number, error: string, extra: Record<string
   res.status(status).json({ error, ...extra });
 }
 
-function requireToken(expected: string | undefined) {
+export function requireToken(expected: string | undefined) {
   return (req: Request, res: Response, next: NextFunction) => {
     if (!expected) return next();
     const token = presentedToken(req);

@@ -1,17 +1,26 @@
+import type { Config } from "../config/config.js";
+import { LocalSlack } from "../preview/local-slack.js";
 import { startWeb, startWorker } from "./compose.js";
 import { boot, closeOnSignals, previewBanner } from "./process.js";
 import { chooseRedis } from "./redis-bootstrap.js";
 
-/** `npm start`: web and worker in one process, with a private Redis when none is configured or running. */
+/**
+ * `npm start`: web and worker in one process, with a private Redis when none is configured or
+ * running. Without a Slack token it runs against a local workspace in this process (preview mode):
+ * the same posting, buttons and commands, shown at /preview and echoed to the terminal.
+ */
 const { config, log, kb } = boot();
 try {
   const redis = await chooseRedis(config.redisUrl, log);
-  const web = await startWeb(config, redis.url, kb, log);
-  const worker = await startWorker(config, redis.url, kb, log);
-  if (!config.slack) process.stdout.write(previewBanner(config, web.port) + "\n");
+  const local = config.slack ? null : new LocalSlack();
+  await local?.start();
+  const effective: Config = local ? { ...config, slack: local.slackConfig() } : config;
+  const web = await startWeb(effective, redis.url, kb, log, local);
+  const worker = await startWorker(effective, redis.url, kb, log, undefined, local !== null);
+  if (local) process.stdout.write(previewBanner(config, web.port) + "\n");
   else if (!config.ingestToken)
     log.warn("INGEST_TOKEN is not set: anyone who can reach this port can post alerts to your Slack channel");
-  closeOnSignals(log, [web, worker], () => redis.stop());
+  closeOnSignals(log, [web, worker, { close: async () => local?.stop() }], () => redis.stop());
 } catch (error) {
   log.fatal({ err: error }, (error as Error).message);
   process.exit(1);

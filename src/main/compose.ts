@@ -4,7 +4,7 @@ import type { Worker } from "bullmq";
 import type { Logger } from "pino";
 import type { Config } from "../config/config.js";
 import type { KnowledgeBase } from "../enrich/knowledge.js";
-import { createHttpApp, finishHttpApp } from "../ingest/http.js";
+import { createHttpApp, finishHttpApp, requireToken } from "../ingest/http.js";
 import { register, startProcessMetrics } from "../metrics.js";
 import { DeliveryQueues } from "../queue/producer.js";
 import { routingChannels } from "../route/routes.js";
@@ -13,6 +13,8 @@ import { createDeliveryWorker } from "../queue/worker.js";
 import { createSlackApp } from "../slack/app.js";
 import { createSlackClient } from "../slack/client.js";
 import { AlertDelivery } from "../slack/delivery.js";
+import type { LocalSlack } from "../preview/local-slack.js";
+import { previewRoutes } from "../preview/page.js";
 import { AlertStore } from "../store/alert-store.js";
 
 /** The URL without its password, for logs. */
@@ -35,6 +37,8 @@ export async function startWeb(
   redisUrl: string,
   kb: KnowledgeBase,
   log: Logger,
+  /** Preview mode's local workspace: serves /preview, whose clicks reach the Bolt listeners. */
+  local: LocalSlack | null = null,
 ): Promise<WebProcess> {
   startProcessMetrics();
   const redis = producerConnection(redisUrl, "falco-chatops:web");
@@ -77,6 +81,17 @@ export async function startWeb(
         log,
       )
     : null;
+  let selfUrl = "";
+  if (local)
+    app.use(
+      previewRoutes({
+        local,
+        selfUrl: () => selfUrl,
+        auth: requireToken(config.ingestToken),
+        ingestToken: config.ingestToken,
+        log,
+      }),
+    );
   finishHttpApp(app, log);
   if (config.slack?.appToken && slackApp) await slackApp.start();
 
@@ -86,9 +101,10 @@ export async function startWeb(
   // Falco's http_output keeps connections alive; keep ours open a little longer than typical proxies.
   server.keepAliveTimeout = 65_000;
   const port = (server.address() as AddressInfo).port;
+  selfUrl = `http://127.0.0.1:${port}`;
   log.info(
     { port },
-    `listening on port ${port}: POST /falco, GET /alerts/:uuid, /metrics, /healthz, /readyz${config.slack && !config.slack.appToken ? ", POST /slack/events" : ""}`,
+    `listening on port ${port}: POST /falco, GET /alerts/:uuid, /metrics, /healthz, /readyz${config.slack && !config.slack.appToken ? ", POST /slack/events" : ""}${local ? ", GET /preview" : ""}`,
   );
 
   return {
@@ -117,6 +133,8 @@ export async function startWorker(
   log: Logger,
   /** Where preview mode prints rendered messages (stdout by default). */
   preview?: (text: string) => void,
+  /** Posting to the local preview workspace, which has no rate limit to respect. */
+  unpaced = false,
 ): Promise<WorkerProcess> {
   startProcessMetrics();
   const storeRedis = producerConnection(redisUrl, "falco-chatops:worker-store");
@@ -141,7 +159,7 @@ export async function startWorker(
       keyPrefix: config.keyPrefix,
       concurrency: config.workerConcurrency,
       lockSeconds: config.jobLockSeconds,
-      maxPerSecond: slack ? config.slackMaxPostsPerSecond : null,
+      maxPerSecond: slack && !unpaced ? config.slackMaxPostsPerSecond : null,
       delivery,
       store,
       log,

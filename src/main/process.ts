@@ -55,7 +55,9 @@ export function previewBanner(config: Config, port: number): string {
   const token = config.ingestToken ? "?token=$INGEST_TOKEN" : "";
   return [
     "",
-    "  falco-chatops is running in PREVIEW MODE (no SLACK_BOT_TOKEN): alerts are rendered here instead of Slack.",
+    "  falco-chatops is running in PREVIEW MODE (no SLACK_BOT_TOKEN): a local workspace stands in for Slack.",
+    `  Open the preview:     http://localhost:${port}/preview${token ? "?token=<INGEST_TOKEN>" : ""} (messages, buttons and /falco, live)`,
+    `  Send sample alerts:   npx falco-chatops demo http://localhost:${port}${config.ingestToken ? " --token $INGEST_TOKEN" : ""}`,
     `  Send a Falco alert:   curl -sS -H 'Content-Type: application/json' --data-binary @examples/memfd-create.json http://localhost:${port}/falco${token}`,
     "  Or preview offline:  npx falco-chatops render examples/memfd-create.json",
     "  To connect Slack: create an app from slack-app-manifest.yaml, install it, then set SLACK_BOT_TOKEN,",

@@ -80,7 +80,8 @@ describe("npm start (all in one)", () => {
       });
       expect(res.status).toBe(202);
       await waitFor(
-        () => p.out.join("").includes("[preview] Critical Fileless execution via memfd_create"),
+        () =>
+          p.out.join("").includes("[preview] #falco-alerts: Critical: Fileless execution via memfd_create"),
         "the preview in the console",
       );
       expect(p.out.join("")).toContain("peaceful_mestorf");

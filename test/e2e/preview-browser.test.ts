@@ -1,0 +1,145 @@
+import { existsSync, mkdirSync } from "node:fs";
+import { resolve } from "node:path";
+import { chromium, type Browser, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { exited, type Proc, ROOT, run } from "../helpers/processes.js";
+import { dropPrefix, TEST_REDIS_URL, uniquePrefix, waitFor } from "../helpers/redis.js";
+
+/*
+ * The preview page, end to end, as a newcomer uses it: `npm start` with no Slack token, the page in
+ * a real headless Chromium (Debian's package; .ci/run installs it), the demo button, and the
+ * message buttons and /falco command running the app's real Bolt listeners. A screenshot is kept
+ * in test-artifacts/.
+ */
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const HAVE_CHROMIUM = existsSync(CHROMIUM);
+if (!HAVE_CHROMIUM)
+  console.warn(
+    `preview browser test skipped: no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`,
+  );
+
+const ARTIFACTS = resolve(ROOT, "test-artifacts");
+const TOKEN = "preview-test-token-0123456789";
+
+describe.skipIf(!HAVE_CHROMIUM)("the /preview page in headless Chromium (skipped without Chromium)", () => {
+  const prefix = uniquePrefix("preview-page");
+  let app: Proc;
+  let base = "";
+  let browser: Browser;
+  let page: Page;
+
+  beforeAll(async () => {
+    app = run("main/all-in-one.js", {
+      PORT: "0",
+      REDIS_URL: TEST_REDIS_URL,
+      REDIS_KEY_PREFIX: prefix,
+      INGEST_TOKEN: TOKEN,
+      GROUP_UPDATE_SECONDS: "1",
+    });
+    base = `http://127.0.0.1:${await waitFor(app.port, "the listening port")}`;
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
+    });
+    page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    app?.child.kill("SIGTERM");
+    if (app) await exited(app.child);
+    await dropPrefix(prefix);
+  });
+
+  const message = (rule: string) => page.locator("section#ch-CPREVIEWALERTS article.msg", { hasText: rule });
+  const alertJson = async (uuid: string) =>
+    (await (
+      await fetch(`${base}/alerts/${uuid}`, { headers: { authorization: `Bearer ${TOKEN}` } })
+    ).json()) as {
+      state: string;
+      acknowledgedBy: string | null;
+      escalatedBy: string | null;
+      group: { occurrences: number } | null;
+    };
+
+  it("refuses the page without the ingest token", async () => {
+    expect((await fetch(`${base}/preview`)).status).toBe(401);
+    expect((await fetch(`${base}/preview/state`)).status).toBe(401);
+  });
+
+  it("shows the demo's alerts, and its buttons and /falco run the real handlers, live", async () => {
+    const res = await page.goto(`${base}/preview?token=${TOKEN}`);
+    expect(res?.headers()["content-security-policy"]).toContain("script-src 'self'");
+    await page.getByRole("button", { name: "Send sample alerts" }).click();
+
+    const memfd = message("Fileless execution via memfd_create");
+    await memfd.waitFor({ timeout: 15_000 });
+    await message("Terminal shell in container").first().waitFor({ timeout: 15_000 });
+    // The storm of 50 becomes one message whose counter the worker updates in place.
+    await page.getByText("50 occurrences").waitFor({ timeout: 15_000 });
+    expect(
+      await page.locator("article.msg:not(.reply)", { hasText: "Terminal shell in container" }).count(),
+    ).toBe(2);
+
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: resolve(ARTIFACTS, "preview-messages.png") });
+
+    await memfd.getByRole("button", { name: "Show mitigation steps" }).click();
+    await memfd.getByText("How to investigate (read-only)").waitFor();
+    await memfd.getByRole("button", { name: "Hide mitigation steps" }).waitFor();
+
+    const uuid = (await memfd.getByRole("button", { name: "Acknowledge" }).getAttribute("data-value"))!;
+    await memfd.getByRole("button", { name: "Acknowledge" }).click();
+    await memfd.getByText("Acknowledged by").waitFor();
+    expect(await memfd.getByRole("button", { name: "Acknowledge" }).count()).toBe(0);
+    expect(await alertJson(uuid)).toMatchObject({ state: "acknowledged", acknowledgedBy: "UPREVIEW01" });
+
+    await memfd.getByRole("button", { name: "Escalate" }).click();
+    await page.locator("section#ch-CPREVIEWESCAL article.msg").waitFor();
+    expect(await page.locator("section#ch-CPREVIEWESCAL").innerText()).toContain("escalated by");
+    expect((await alertJson(uuid)).escalatedBy).toBe("UPREVIEW01");
+
+    await page.getByLabel("/falco").fill(uuid.slice(0, 8));
+    await page.getByRole("button", { name: "Send", exact: true }).click();
+    await page.locator(".ephemeral", { hasText: "Fileless execution via memfd_create" }).waitFor();
+
+    await page.getByRole("button", { name: "Full report" }).first().click();
+    await memfd.locator("details.thread").waitFor();
+
+    await page.screenshot({ path: resolve(ARTIFACTS, "preview-after-clicks.png"), fullPage: true });
+  }, 60_000);
+
+  it("shows hostile alert text as text: no markup, no pings, no links", async () => {
+    const hostile = `<img src=x onerror="document.title='pwned'"> <!channel> <https://evil.example|log in>`;
+    const res = await fetch(`${base}/falco`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${TOKEN}` },
+      body: JSON.stringify({
+        rule: "Terminal shell in container",
+        priority: "Notice",
+        source: "syscall",
+        time: new Date().toISOString(),
+        output: hostile,
+        hostname: "hostile-node",
+        output_fields: { "proc.cmdline": hostile, "proc.name": "bash", "container.id": "abc123abc123" },
+      }),
+    });
+    expect(res.status).toBe(202);
+    const shown = page.locator("article.msg", { hasText: "hostile-node" });
+    await shown.first().waitFor({ timeout: 15_000 });
+    expect(await page.locator("main img").count()).toBe(0);
+    expect(await page.locator('main a[href^="https://evil"]').count()).toBe(0);
+    expect(await shown.first().innerText()).toContain("<img src=x");
+    expect(await page.title()).toBe("falco-chatops preview");
+  }, 30_000);
+});
