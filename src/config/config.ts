@@ -40,6 +40,7 @@ const EnvSchema = z.object({
   SLACK_CHANNEL: channelId.optional(),
   SLACK_ESCALATION_CHANNEL: channelId.optional(),
   INGEST_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
+  ADMIN_PASSWORD: z.string().min(12, "must be at least 12 characters").optional(),
   MAX_BODY_BYTES: z.coerce
     .number()
     .int()
@@ -122,6 +123,8 @@ export interface Config {
   slack: SlackConfig | null;
   slackApiUrl: string;
   ingestToken: string | undefined;
+  /** Password of the queue dashboard at /admin/queues (HTTP Basic); unset: the dashboard is off. */
+  adminPassword: string | undefined;
   maxBodyBytes: number;
   /** Most alerts one POST may carry. */
   maxBatchAlerts: number;
@@ -205,6 +208,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
         : null,
     slackApiUrl: env.SLACK_API_URL,
     ingestToken: env.INGEST_TOKEN,
+    adminPassword: env.ADMIN_PASSWORD,
     maxBodyBytes: env.MAX_BODY_BYTES,
     maxBatchAlerts: env.MAX_BATCH_ALERTS,
     workerConcurrency: env.WORKER_CONCURRENCY,

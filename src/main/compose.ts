@@ -4,6 +4,7 @@ import type { Worker } from "bullmq";
 import type { Logger } from "pino";
 import type { Config } from "../config/config.js";
 import type { KnowledgeBase } from "../enrich/knowledge.js";
+import { mountQueueBoard } from "../ingest/admin.js";
 import { createHttpApp, finishHttpApp, requireToken } from "../ingest/http.js";
 import { register, startProcessMetrics } from "../metrics.js";
 import { DeliveryQueues } from "../queue/producer.js";
@@ -81,6 +82,11 @@ export async function startWeb(
         log,
       )
     : null;
+  mountQueueBoard(
+    app,
+    routingChannels(config.routing).map((channel) => queues.queue(channel)),
+    config.adminPassword,
+  );
   let selfUrl = "";
   if (local)
     app.use(
@@ -104,7 +110,7 @@ export async function startWeb(
   selfUrl = `http://127.0.0.1:${port}`;
   log.info(
     { port },
-    `listening on port ${port}: POST /falco, GET /alerts/:uuid, /metrics, /healthz, /readyz${config.slack && !config.slack.appToken ? ", POST /slack/events" : ""}${local ? ", GET /preview" : ""}`,
+    `listening on port ${port}: POST /falco, GET /alerts/:uuid, /metrics, /healthz, /readyz${config.slack && !config.slack.appToken ? ", POST /slack/events" : ""}${local ? ", GET /preview" : ""}${config.adminPassword ? ", GET /admin/queues" : ""}`,
   );
 
   return {
