@@ -11,7 +11,7 @@ import { DeliveryQueues } from "../queue/producer.js";
 import { routingChannels } from "../route/routes.js";
 import { awaitReady, producerConnection, workerConnection } from "../queue/redis.js";
 import { createDeliveryWorker } from "../queue/worker.js";
-import { createSlackApp } from "../slack/app.js";
+import { createSlackApp, verifySlackToken } from "../slack/app.js";
 import { createSlackClient } from "../slack/client.js";
 import { AlertDelivery } from "../slack/delivery.js";
 import type { LocalSlack } from "../preview/local-slack.js";
@@ -68,6 +68,7 @@ export async function startWeb(
     log,
   });
 
+  const identity = config.slack ? await verifySlackToken(config.slack, log) : null;
   const slackApp = config.slack
     ? createSlackApp(
         config.slack,
@@ -80,6 +81,7 @@ export async function startWeb(
           log,
         },
         log,
+        identity,
       )
     : null;
   mountQueueBoard(

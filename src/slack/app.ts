@@ -2,7 +2,8 @@ import { App, ExpressReceiver } from "@slack/bolt";
 import type express from "express";
 import type { Logger } from "pino";
 import type { SlackConfig } from "../config/config.js";
-import { slackClientOptions, slackLogger } from "./client.js";
+import { WebClient } from "@slack/web-api";
+import { classifySlackError, slackClientOptions, slackLogger } from "./client.js";
 import type { ListenerDeps } from "./listeners/deps.js";
 import { register as registerActions } from "./listeners/actions/index.js";
 import { register as registerCommands } from "./listeners/commands/index.js";
@@ -29,6 +30,40 @@ export function slackTimestampGuard(now: () => number = Date.now): express.Reque
   };
 }
 
+/** The bot's ids, which Bolt would otherwise look up with auth.test. */
+export interface BotIdentity {
+  botId: string;
+  botUserId: string;
+}
+
+/**
+ * Checks SLACK_BOT_TOKEN once at start-up and learns the bot's ids. Never throws: with Slack
+ * unreachable or the token refused, it logs what to fix and returns null, and the app keeps
+ * accepting alerts (Bolt then checks the token on each interaction instead of once).
+ */
+export async function verifySlackToken(config: SlackConfig, log: Logger): Promise<BotIdentity | null> {
+  // One quick try: start-up must not wait on a Slack that does not answer.
+  const client = new WebClient(config.botToken, {
+    ...slackClientOptions(config.apiUrl, log),
+    retryConfig: { retries: 0 },
+    timeout: 5000,
+  });
+  try {
+    const result = await client.auth.test();
+    if (result.bot_id && result.user_id) return { botId: result.bot_id, botUserId: result.user_id };
+    log.warn("Slack's auth.test named no bot: is SLACK_BOT_TOKEN a bot token (xoxb-) of this app?");
+  } catch (error) {
+    const info = classifySlackError(error);
+    log.error(
+      { slackError: info.code },
+      info.hint
+        ? `Slack refused SLACK_BOT_TOKEN at start-up: ${info.hint}`
+        : `Slack's API at SLACK_API_URL could not be reached at start-up (${info.code}); alerts are still accepted and posted once it answers`,
+    );
+  }
+  return null;
+}
+
 /**
  * The Bolt app. Over HTTP, Slack's requests arrive at POST /slack/events on the same server as
  * ingest (Bolt verifies their signatures); with SLACK_APP_TOKEN they arrive over Socket Mode.
@@ -38,9 +73,13 @@ export function createSlackApp(
   httpApp: express.Express,
   deps: ListenerDeps,
   log: Logger,
+  identity: BotIdentity | null = null,
 ): App {
   const common = {
     token: config.botToken,
+    // Known ids spare Bolt its own auth.test; without them it asks on each interaction rather than
+    // once in the constructor, whose rejection would be unhandled and cached for good.
+    ...(identity ? identity : { tokenVerificationEnabled: false }),
     clientOptions: slackClientOptions(config.apiUrl, log),
     logger: slackLogger(log),
   };

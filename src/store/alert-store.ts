@@ -1,7 +1,7 @@
 import type { Redis } from "ioredis";
 import type { FalcoAlert } from "../falco/alert.js";
 import { parseJsonLossless, stringifyLossless } from "../falco/json.js";
-import { hashKey } from "../route/grouping.js";
+import { hashKey, sampleOf } from "../route/grouping.js";
 
 export type AlertState = "new" | "acknowledged" | "escalated";
 
@@ -97,17 +97,27 @@ const RECENT_LIMIT = 1000;
 
 // Creates the alert only if its uuid is new, recognises a re-sent copy by content, indexes the
 // alert and puts it in its group, in one atomic step.
-// KEYS: alert, ids, recent, seen (content key), group pointer, by-time index.
-// ARGV: 1 alert JSON, 2 receivedAt, 3 uuid, 4 score (ms), 5 pending delivery JSON, 6 group window s
-// (0: no grouping), 7 group key text, 8 alert key prefix, 9 sample, 10 dedupe window s (0: off),
-// 11 channel, 12 post ("1"/"0"), 13 retention s.
+//
+// Layout, chosen for memory: the alert itself (immutable, ~1-2 KB of JSON) is a string key
+// `alert:<uuid>:body`; its mutable state is the hash `alert:<uuid>` whose values all stay short, so
+// that Redis keeps it in its compact listpack encoding (a hash holding one long value is converted
+// to a full hash table, which costs about twice the bytes). A group's samples are a set created only
+// when a second occurrence arrives; the first one's is read from its alert.
+//
+// KEYS: 1 alert hash, 2 ids (prefix index), 3 alert body, 4 seen (content key), 5 group pointer,
+// 6 by-time index (also the "recent" list).
+// ARGV: 1 body JSON, 2 receivedAt, 3 uuid, 4 score (ms), 5 delivery status, 6 group window s
+// (0: no grouping), 7 delivery time ('' when none), 8 alert key prefix, 9 sample, 10 dedupe window s
+// (0: off), 11 channel, 12 post ("1"/"0"), 13 retention s.
 // Returns {'duplicate'} (uuid stored and handled), {'undelivered'} (stored, not yet delivered: enqueue
 // again, BullMQ's job id keeps that idempotent), {'copy', original uuid}, {'leader'} or
 // {'member', leader uuid, occurrences}.
 const CREATE_SCRIPT = `
-if redis.call('HEXISTS', KEYS[1], 'alert') == 1 then
+if redis.call('EXISTS', KEYS[3]) == 1 or redis.call('HEXISTS', KEYS[1], 'alert') == 1 then
+  local status = redis.call('HGET', KEYS[1], 'deliveryStatus')
+  if status == 'pending' then return {'undelivered'} end
   local delivery = redis.call('HGET', KEYS[1], 'delivery') or ''
-  if string.find(delivery, '"pending"', 1, true) then return {'undelivered'} end
+  if not status and string.find(delivery, '"pending"', 1, true) then return {'undelivered'} end
   return {'duplicate'}
 end
 if ARGV[10] ~= '0' then
@@ -119,18 +129,16 @@ if ARGV[10] ~= '0' then
   end
   redis.call('SET', KEYS[4], ARGV[3], 'EX', ARGV[10])
 end
-redis.call('HSET', KEYS[1], 'alert', ARGV[1], 'receivedAt', ARGV[2], 'delivery', ARGV[5],
-  'channel', ARGV[11], 'post', ARGV[12])
+redis.call('SET', KEYS[3], ARGV[1], 'EX', ARGV[13])
+redis.call('HSET', KEYS[1], 'receivedAt', ARGV[2], 'deliveryStatus', ARGV[5], 'channel', ARGV[11], 'post', ARGV[12])
+if ARGV[7] ~= '' then redis.call('HSET', KEYS[1], 'deliveryAt', ARGV[7]) end
 redis.call('EXPIRE', KEYS[1], ARGV[13])
 redis.call('ZADD', KEYS[2], 0, ARGV[3])
-redis.call('ZADD', KEYS[3], ARGV[4], ARGV[3])
-redis.call('ZREMRANGEBYRANK', KEYS[3], 0, -${RECENT_LIMIT + 1})
--- Retention: the alert hash expires by itself; its index entries are removed a few at a time here.
+-- Retention: the alert's keys expire by themselves; its index entries are removed a few at a time here.
 redis.call('ZADD', KEYS[6], ARGV[4], ARGV[3])
 local expired = redis.call('ZRANGEBYSCORE', KEYS[6], '-inf', tonumber(ARGV[4]) - tonumber(ARGV[13]) * 1000, 'LIMIT', 0, 20)
 for _, old in ipairs(expired) do
   redis.call('ZREM', KEYS[2], old)
-  redis.call('ZREM', KEYS[3], old)
   redis.call('ZREM', KEYS[6], old)
 end
 if ARGV[6] ~= '0' then
@@ -142,15 +150,12 @@ if ARGV[6] ~= '0' then
     local samples = leaderKey .. ':samples'
     if redis.call('SCARD', samples) < 5 then redis.call('SADD', samples, ARGV[9]) end
     redis.call('EXPIRE', samples, ARGV[13])
-    redis.call('HSET', KEYS[1], 'group', leader, 'groupKey', ARGV[7])
+    redis.call('HSET', KEYS[1], 'group', leader)
     return {'member', leader, tostring(n)}
   end
   redis.call('SET', KEYS[5], ARGV[3], 'EX', ARGV[6])
 end
-redis.call('HSET', KEYS[1], 'group', ARGV[3], 'groupKey', ARGV[7], 'groupCount', 1,
-  'groupFirst', ARGV[2], 'groupLast', ARGV[2])
-redis.call('SADD', ARGV[8] .. ARGV[3] .. ':samples', ARGV[9])
-redis.call('EXPIRE', ARGV[8] .. ARGV[3] .. ':samples', ARGV[13])
+redis.call('HSET', KEYS[1], 'group', ARGV[3], 'groupCount', 1, 'groupFirst', ARGV[2], 'groupLast', ARGV[2])
 return {'leader'}`;
 
 // First caller wins: sets who and when, or reports who already did it.
@@ -171,7 +176,7 @@ interface Scripts {
   fcCreate(
     alertKey: string,
     idsKey: string,
-    recentKey: string,
+    bodyKey: string,
     seenKey: string,
     groupKey: string,
     byTimeKey: string,
@@ -179,6 +184,45 @@ interface Scripts {
   ): Promise<string[]>;
   fcClaim(alertKey: string, ...args: string[]): Promise<string[]>;
   fcUpdate(alertKey: string, ...args: string[]): Promise<number>;
+}
+
+/** The immutable part of a stored alert. */
+interface StoredBody {
+  alert: FalcoAlert;
+  groupKey: string;
+}
+
+const NOT_POSTED_REASON = "below MIN_PRIORITY: stored, not posted";
+
+/** Delivery state as short hash fields (see the layout note above). */
+function deliveryFields(d: Delivery): Record<string, string> {
+  return {
+    deliveryStatus: d.status,
+    deliveryError: d.status === "not_posted" ? "" : (d.error ?? ""),
+    deliveryAt: d.at ?? "",
+  };
+}
+
+function deliveryOf(hash: Record<string, string>): Delivery {
+  if (hash.deliveryStatus) {
+    const status = hash.deliveryStatus as Delivery["status"];
+    return {
+      status,
+      error: status === "not_posted" ? NOT_POSTED_REASON : hash.deliveryError || null,
+      at: hash.deliveryAt || null,
+    };
+  }
+  // Stored before the split: one JSON field.
+  return hash.delivery
+    ? (JSON.parse(hash.delivery) as Delivery)
+    : { status: "pending", error: null, at: null };
+}
+
+function outcomeOf([kind, a, b]: string[]): CreateOutcome {
+  if (kind === "leader") return { kind };
+  if (kind === "member") return { kind, leader: a!, occurrences: Number(b) };
+  if (kind === "copy") return { kind, original: a! };
+  return { kind: kind === "undelivered" ? "undelivered" : "duplicate" };
 }
 
 /** Alerts and their triage state in Redis. Keys start with `<prefix>:` so deployments and tests can share a server. */
@@ -203,8 +247,8 @@ export class AlertStore {
   private get idsKey(): string {
     return `${this.prefix}:alerts:ids`;
   }
-  private get recentKey(): string {
-    return `${this.prefix}:alerts:recent`;
+  private get byTimeKey(): string {
+    return `${this.prefix}:alerts:by-time`;
   }
 
   /**
@@ -212,31 +256,23 @@ export class AlertStore {
    * group. One round trip for the whole batch.
    */
   async createMany(items: NewAlert[], receivedAt: Date, options: CreateOptions): Promise<CreateOutcome[]> {
-    const pipeline = this.redis.pipeline() as unknown as Scripts & {
-      exec(): Promise<[Error | null, unknown][] | null>;
-    };
-    const pending = stringifyLossless({ status: "pending", error: null, at: null } satisfies Delivery);
-    const notPosted = stringifyLossless({
-      status: "not_posted",
-      error: "below MIN_PRIORITY: stored, not posted",
-      at: receivedAt.toISOString(),
-    } satisfies Delivery);
-    for (const item of items) {
+    const call = (target: Scripts, item: NewAlert) => {
       const { alert } = item;
-      void pipeline.fcCreate(
+      const body: StoredBody = { alert, groupKey: item.groupKey };
+      return target.fcCreate(
         this.alertKey(alert.uuid),
         this.idsKey,
-        this.recentKey,
+        `${this.alertKey(alert.uuid)}:body`,
         `${this.prefix}:seen:${item.contentKey}`,
         `${this.prefix}:group:${hashKey(item.groupKey)}`,
-        `${this.prefix}:alerts:by-time`,
-        stringifyLossless(alert),
+        this.byTimeKey,
+        stringifyLossless(body),
         receivedAt.toISOString(),
         alert.uuid,
         String(receivedAt.getTime()),
-        item.post ? pending : notPosted,
+        item.post ? "pending" : "not_posted",
         String(options.groupWindowSeconds),
-        item.groupKey,
+        item.post ? "" : receivedAt.toISOString(),
         `${this.prefix}:alert:`,
         item.sample,
         String(options.dedupeWindowSeconds),
@@ -244,16 +280,19 @@ export class AlertStore {
         item.post ? "1" : "0",
         String(options.retentionSeconds),
       );
-    }
+    };
+    // One alert (Falco's http_output sends one per request): a plain call. A pipeline would copy
+    // every script defined on the connection, BullMQ's included, for nothing.
+    if (items.length === 1) return [outcomeOf(await call(this.redis, items[0]!))];
+    const pipeline = this.redis.pipeline() as unknown as Scripts & {
+      exec(): Promise<[Error | null, unknown][] | null>;
+    };
+    for (const item of items) void call(pipeline, item);
     const results = await pipeline.exec();
     if (!results) throw new Error("Redis pipeline was aborted");
     return results.map(([error, value]): CreateOutcome => {
       if (error) throw error;
-      const [kind, a, b] = value as string[];
-      if (kind === "leader") return { kind };
-      if (kind === "member") return { kind, leader: a!, occurrences: Number(b) };
-      if (kind === "copy") return { kind, original: a! };
-      return { kind: kind === "undelivered" ? "undelivered" : "duplicate" };
+      return outcomeOf(value as string[]);
     });
   }
 
@@ -261,26 +300,34 @@ export class AlertStore {
   async group(uuid: string): Promise<GroupInfo | null> {
     const leader = await this.redis.hget(this.alertKey(uuid), "group");
     if (!leader) return null;
-    const [hash, samples] = await Promise.all([
+    const leaderKey = this.alertKey(leader);
+    const [hash, samples, body] = await Promise.all([
       this.redis.hmget(
-        this.alertKey(leader),
+        leaderKey,
         "groupKey",
         "groupCount",
         "groupFirst",
         "groupLast",
         "groupRendered",
+        "alert",
       ),
-      this.redis.smembers(`${this.alertKey(leader)}:samples`),
+      this.redis.smembers(`${leaderKey}:samples`),
+      this.redis.get(`${leaderKey}:body`),
     ]);
-    const [key, count, first, last, rendered] = hash;
+    const [oldKey, count, first, last, rendered, oldAlert] = hash;
     if (count === null) return null;
+    // Alerts stored before the body/state split keep the key and the first sample in the hash.
+    const stored = body ? (parseJsonLossless(body) as StoredBody) : null;
+    const leaderAlert = stored?.alert ?? (oldAlert ? (parseJsonLossless(oldAlert) as FalcoAlert) : null);
+    const all = new Set(samples);
+    if (stored && leaderAlert) all.add(sampleOf(leaderAlert));
     return {
       leader,
-      key: key ?? "",
+      key: stored?.groupKey ?? oldKey ?? "",
       occurrences: Number(count),
       firstSeen: first ?? "",
       lastSeen: last ?? "",
-      samples: samples.sort(),
+      samples: [...all].sort().slice(0, 5),
       rendered: Number(rendered ?? 0),
     };
   }
@@ -308,10 +355,16 @@ export class AlertStore {
   }
 
   async get(uuid: string): Promise<StoredAlert | null> {
-    const hash = await this.redis.hgetall(this.alertKey(uuid));
-    if (!hash.alert) return null;
+    const key = this.alertKey(uuid);
+    const [hash, body] = await Promise.all([this.redis.hgetall(key), this.redis.get(`${key}:body`)]);
+    const alert = body
+      ? (parseJsonLossless(body) as StoredBody).alert
+      : hash.alert
+        ? (parseJsonLossless(hash.alert) as FalcoAlert)
+        : null;
+    if (!alert || !hash.receivedAt) return null;
     return {
-      alert: parseJsonLossless(hash.alert) as FalcoAlert,
+      alert,
       receivedAt: hash.receivedAt ?? "",
       acknowledgedBy: hash.acknowledgedBy ?? null,
       acknowledgedAt: hash.acknowledgedAt ?? null,
@@ -321,9 +374,7 @@ export class AlertStore {
       slack: hash.slackChannel && hash.slackTs ? { channel: hash.slackChannel, ts: hash.slackTs } : null,
       expanded: hash.expanded === "1",
       mitigationInThread: hash.mitigationInThread === "1",
-      delivery: hash.delivery
-        ? (JSON.parse(hash.delivery) as Delivery)
-        : { status: "pending", error: null, at: null },
+      delivery: deliveryOf(hash),
       channel: hash.channel || null,
       post: hash.post !== "0",
       group: hash.group ?? null,
@@ -373,7 +424,7 @@ export class AlertStore {
 
   /** The newest alerts first. */
   async recent(limit = 10): Promise<StoredAlert[]> {
-    const ids = await this.redis.zrevrange(this.recentKey, 0, limit - 1);
+    const ids = await this.redis.zrevrange(this.byTimeKey, 0, limit - 1);
     const alerts = await Promise.all(ids.map((id) => this.get(id)));
     return alerts.filter((a): a is StoredAlert => a !== null);
   }
@@ -406,7 +457,7 @@ export class AlertStore {
     await this.update(uuid, {
       slackChannel: ref.channel,
       slackTs: ref.ts,
-      delivery: JSON.stringify({ status: "posted", error: null, at: at.toISOString() } satisfies Delivery),
+      ...deliveryFields({ status: "posted", error: null, at: at.toISOString() }),
     });
   }
 
@@ -415,7 +466,7 @@ export class AlertStore {
   }
 
   async setDelivery(uuid: string, delivery: Delivery): Promise<void> {
-    await this.update(uuid, { delivery: JSON.stringify(delivery) });
+    await this.update(uuid, deliveryFields(delivery));
   }
 
   async setExpanded(uuid: string, expanded: boolean): Promise<void> {
