@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FakeSlack } from "../helpers/fake-slack.js";
-import { dist, exited, type Proc, ROOT, run } from "../helpers/processes.js";
+import { dist, exited, freePort, type Proc, ROOT, run } from "../helpers/processes.js";
 import { dropPrefix, TEST_REDIS_URL, uniquePrefix, waitFor } from "../helpers/redis.js";
 
 const memfd = readFileSync(resolve(ROOT, "examples/memfd-create.json"), "utf8");
@@ -87,6 +87,40 @@ describe("npm start (all in one)", () => {
       expect(p.out.join("")).toContain("peaceful_mestorf");
       p.child.kill("SIGTERM");
       expect(await exited(p.child)).toBe(0);
+    } finally {
+      p.child.kill("SIGKILL");
+      await dropPrefix(prefix);
+    }
+  });
+});
+
+describe("start-up while Slack does not answer", () => {
+  it("keeps serving, says what is wrong, and does not crash (Bolt's own token check would)", async () => {
+    const prefix = uniquePrefix("no-slack");
+    const p = run("main/web.js", {
+      PORT: "0",
+      REDIS_URL: TEST_REDIS_URL,
+      REDIS_KEY_PREFIX: prefix,
+      SLACK_BOT_TOKEN: "xoxb-unreachable",
+      SLACK_SIGNING_SECRET: "signing-secret-for-tests",
+      SLACK_CHANNEL: "C0ALERTS",
+      SLACK_API_URL: `http://127.0.0.1:${await freePort()}/api/`,
+    });
+    try {
+      const port = await waitFor(p.port, "the listening port");
+      await waitFor(
+        () => p.out.join("").includes("could not be reached at start-up"),
+        "the start-up warning",
+      );
+      const res = await fetch(`http://127.0.0.1:${port}/falco`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: memfd,
+      });
+      expect(res.status).toBe(202);
+      await new Promise((r) => setTimeout(r, 1500));
+      expect(p.child.exitCode).toBeNull();
+      expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
     } finally {
       p.child.kill("SIGKILL");
       await dropPrefix(prefix);
