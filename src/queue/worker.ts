@@ -34,8 +34,8 @@ export function createDeliveryWorker(
     async (job: Job<DeliverJobData>) => {
       const outcome: DeliveryOutcome =
         job.name === UPDATE_JOB
-          ? await delivery.updateGroup(job.data.uuid)
-          : await delivery.deliver(job.data.uuid);
+          ? await delivery.updateGroup(job.data.uuid, job.id)
+          : await delivery.deliver(job.data.uuid, job.id);
       switch (outcome.kind) {
         case "done":
           return;

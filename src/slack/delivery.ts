@@ -69,8 +69,9 @@ export class AlertDelivery {
   }
 
   /** Posts the first message of an alert (or of the group it leads). Idempotent. */
-  async deliver(uuid: string): Promise<DeliveryOutcome> {
-    const log = this.log.child({ uuid });
+  async deliver(uuid: string, jobId?: string): Promise<DeliveryOutcome> {
+    // Every line about an alert names it, and the queue job that carried it when there is one.
+    const log = this.log.child(jobId ? { uuid, jobId } : { uuid });
     const loaded = await loadForMessage(this.store, uuid);
     if (!loaded) {
       log.warn("alert to deliver is no longer stored; nothing to post");
@@ -78,7 +79,7 @@ export class AlertDelivery {
     }
     const { stored, group } = loaded;
     // A later occurrence of a group is shown by the group's message, not a message of its own.
-    if (stored.group && stored.group !== uuid) return this.updateGroup(stored.group);
+    if (stored.group && stored.group !== uuid) return this.updateGroup(stored.group, jobId);
     if (stored.slack || stored.delivery.status === "preview") return { kind: "done" };
     const message = renderStored(stored, this.kb, group);
     const shown = group?.occurrences ?? 1;
@@ -143,8 +144,8 @@ export class AlertDelivery {
    * while the first message is not posted yet: posting it shows the count of that moment and
    * queues a follow-up if more arrive.
    */
-  async updateGroup(leader: string): Promise<DeliveryOutcome> {
-    const log = this.log.child({ uuid: leader });
+  async updateGroup(leader: string, jobId?: string): Promise<DeliveryOutcome> {
+    const log = this.log.child(jobId ? { uuid: leader, jobId } : { uuid: leader });
     const loaded = await loadForMessage(this.store, leader);
     if (!loaded || !loaded.group) return { kind: "done" };
     const { stored, group } = loaded;
