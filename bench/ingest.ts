@@ -61,7 +61,13 @@ function alert(channelHint = 0): string {
  * (HTTP/1.1 keep-alive and pipelining off, like Falco's http_output and falcosidekick): a load
  * generator light enough not to be the bottleneck on a 2-CPU machine. Returns requests/s and latencies.
  */
-async function load(url: string, total: number, concurrency: number, body: () => string, type = "application/json") {
+async function load(
+  url: string,
+  total: number,
+  concurrency: number,
+  body: () => string,
+  type = "application/json",
+) {
   const result = await autocannon({
     url,
     method: "POST",

@@ -92,9 +92,6 @@ export type ClaimResult =
   | { outcome: "already"; by: string; at: string }
   | { outcome: "missing" };
 
-/** How many uuids `/falco recent` and the prefix index keep; older alerts stay readable by full uuid. */
-const RECENT_LIMIT = 1000;
-
 // Creates the alert only if its uuid is new, recognises a re-sent copy by content, indexes the
 // alert and puts it in its group, in one atomic step.
 //
