@@ -2,7 +2,10 @@ import { createHash } from "node:crypto";
 import { type FalcoAlert, fieldText, isAbsent } from "../falco/alert.js";
 import { outputText } from "../enrich/enrich.js";
 
-/** Fields that make two alerts "the same incident" by default: same rule, host and workload. */
+/**
+ * Fields that make two alerts "the same incident" by default: same rule, host and workload; for
+ * cloud and SaaS alerts, whose host is only where Falco ran, the same principal or repository.
+ */
 export const DEFAULT_GROUP_FIELDS = [
   "rule",
   "source",
@@ -12,6 +15,10 @@ export const DEFAULT_GROUP_FIELDS = [
   "k8s.pod.name",
   "ka.user.name",
   "ka.target.namespace",
+  "ct.user",
+  "gcp.user",
+  "okta.actor.name",
+  "github.repo.name",
 ];
 
 function valueOf(alert: FalcoAlert, field: string): string {
@@ -23,21 +30,43 @@ function valueOf(alert: FalcoAlert, field: string): string {
   return isAbsent(v) ? "" : fieldText(v);
 }
 
-/** The group key: the chosen fields' values, readable in `GET /alerts/:uuid` and hashed for Redis. */
+/**
+ * The group key: the chosen fields' values, readable in `GET /alerts/:uuid` and hashed for Redis.
+ * Fields the alert does not carry are left out (a syscall alert has no `ct.user`).
+ */
 export function groupKeyOf(alert: FalcoAlert, fields: string[]): string {
-  return fields.map((f) => `${f}=${valueOf(alert, f)}`).join(" ");
+  return fields
+    .map((f) => [f, valueOf(alert, f)] as const)
+    .filter(([, v]) => v !== "")
+    .map(([f, v]) => `${f}=${v}`)
+    .join(" ");
 }
 
 export function hashKey(text: string): string {
   return createHash("sha256").update(text).digest("hex").slice(0, 32);
 }
 
+/** Per kind of alert, the field whose value is worth a glance across occurrences. */
+const SAMPLE_FIELDS = [
+  "proc.cmdline",
+  "fd.name",
+  "ka.target.name",
+  "ka.uri",
+  "s3.bucket",
+  "ct.srcip",
+  "gcp.callerIP",
+  "okta.client.ip",
+  "okta.target.user.name",
+  "github.user",
+];
+
 /**
  * What varies between occurrences and is worth a glance: the command line, else the file or
- * connection, else the audit target, else the rule's text.
+ * connection, else the audit target, else (cloud and SaaS) the bucket, caller IP or user, else the
+ * rule's text.
  */
 export function sampleOf(alert: FalcoAlert): string {
-  for (const field of ["proc.cmdline", "fd.name", "ka.target.name", "ka.uri"]) {
+  for (const field of SAMPLE_FIELDS) {
     const v = alert.outputFields[field];
     if (!isAbsent(v)) return fieldText(v).slice(0, 300);
   }

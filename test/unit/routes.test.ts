@@ -112,4 +112,18 @@ describe("grouping keys", () => {
     expect(contentKeyOf(a)).not.toBe(contentKeyOf(b));
     expect(sampleOf(b)).toBe("sh");
   });
+
+  it("keep cloud alerts of different principals apart, though Falco's host is the same", () => {
+    const ct = (user: string, ip: string) =>
+      alert({
+        source: "aws_cloudtrail",
+        rule: "Console Login Without MFA",
+        outputFields: { "ct.user": user, "ct.srcip": ip, "ct.region": "eu-west-1" },
+      });
+    const key = (a: ReturnType<typeof alert>) => groupKeyOf(a, DEFAULT_GROUP_FIELDS);
+    expect(key(ct("alice", "198.51.100.1"))).toBe(key(ct("alice", "198.51.100.2")));
+    expect(key(ct("alice", "198.51.100.1"))).not.toBe(key(ct("bob", "198.51.100.1")));
+    expect(key(ct("alice", "198.51.100.1"))).not.toContain("container.id=");
+    expect(sampleOf(ct("alice", "198.51.100.2"))).toBe("198.51.100.2");
+  });
 });
