@@ -135,7 +135,7 @@ const AWS_RESOURCE_FIELDS: [label: string, field: string][] = [
 
 function awsFacts(f: Field): TextObject[] {
   const rows: TextObject[] = [];
-  push(rows, "AWS account", lines(["", f("ct.user.accountid"), 40], ["region", f("ct.region"), 40]));
+  push(rows, "AWS", lines(["account", f("ct.user.accountid"), 40], ["region", f("ct.region"), 40]));
   push(
     rows,
     "Principal",

@@ -17,8 +17,8 @@ function example(name: string): Record<string, unknown> {
 }
 
 /**
- * The demo's alerts: the memfd_create example, a terminal shell, and a storm of 50 shells in one
- * container (one message whose counter climbs). Fresh uuids and times, so a demo can run twice.
+ * The demo's alerts: the memfd_create example, a terminal shell, a root console sign-in without MFA
+ * from AWS CloudTrail, and a storm of 50 shells in one container (one message whose counter climbs). Fresh uuids and times, so a demo can run twice.
  */
 export function demoAlerts(now = new Date()): Record<string, unknown>[] {
   const at = (i: number) =>
@@ -35,7 +35,8 @@ export function demoAlerts(now = new Date()): Record<string, unknown>[] {
     hostname: "demo-node-1",
     output_fields: { ...(shell.output_fields as object), "proc.cmdline": `bash -c step-${i % 5}` },
   }));
-  return [memfd, { ...shell, uuid: randomUUID(), time: at(5) }, ...storm];
+  const cloud = { ...example("cloudtrail-root-login.json"), uuid: randomUUID(), time: at(7) };
+  return [memfd, { ...shell, uuid: randomUUID(), time: at(5) }, cloud, ...storm];
 }
 
 /** Posts the demo alerts to a running falco-chatops; returns what the server answered. */
@@ -56,6 +57,7 @@ export async function runDemo(baseUrl: string, token: string | undefined): Promi
   };
   await send("fileless execution via memfd_create", alerts.slice(0, 1));
   await send("terminal shell in a container", alerts.slice(1, 2));
-  await send("a storm of 50 shells in one container", alerts.slice(2));
+  await send("AWS root console sign-in without MFA", alerts.slice(2, 3));
+  await send("a storm of 50 shells in one container", alerts.slice(3));
   return lines;
 }

@@ -18,7 +18,7 @@ const USAGE = `Usage:
                                                Reads Falco JSON (one alert, an array, or NDJSON) from file or stdin.
   falco-chatops report [--html] [file|-]       Print the written incident report for a Falco JSON alert (Markdown,
                                                or a standalone HTML page with --html).
-  falco-chatops demo [url] [--token T]         Send sample alerts (memfd_create, a terminal shell, a storm of 50) to a
+  falco-chatops demo [url] [--token T]         Send sample alerts (memfd_create, a terminal shell, an AWS root sign-in, a storm of 50) to a
                                                running falco-chatops (default http://localhost:3000; token: INGEST_TOKEN).
   falco-chatops kb lint [dir]                  Validate and safety-lint a knowledge base (default: the bundled one).
   falco-chatops kb coverage <rules.yaml ...>   List which rules of Falco rules files have entries, borrow one, or fall back.

@@ -24,9 +24,10 @@ describe("falco-chatops demo", () => {
     expect(lines).toEqual([
       "fileless execution via memfd_create: 1 accepted",
       "terminal shell in a container: 1 accepted",
+      "AWS root console sign-in without MFA: 1 accepted",
       "a storm of 50 shells in one container: 50 accepted",
     ]);
-    await waitFor(() => h.slack!.callsOf("chat.postMessage").length >= 3, "three messages");
+    await waitFor(() => h.slack!.callsOf("chat.postMessage").length >= 4, "four messages");
     // Shown by the first post when all 50 arrived before it, else by an update.
     await waitFor(
       () =>
@@ -35,7 +36,15 @@ describe("falco-chatops demo", () => {
         ),
       "the storm's counter at 50",
     );
-    expect(h.slack!.callsOf("chat.postMessage")).toHaveLength(3);
+    expect(h.slack!.callsOf("chat.postMessage")).toHaveLength(4);
+    // The CloudTrail alert is laid out for its source: account, principal, source IP; no host row.
+    const cloud = h
+      .slack!.callsOf("chat.postMessage")
+      .find((c) => JSON.stringify(c.args.blocks).includes("Console Root Login Without MFA"));
+    const blocks = JSON.stringify(cloud?.args.blocks);
+    expect(blocks).toContain("*Principal*");
+    expect(blocks).toContain("203.0.113.57");
+    expect(blocks).not.toContain("*Host*");
     await expect(runDemo(h.base, "wrong-token-0123456789")).rejects.toThrow(/answered 401/);
   });
 });

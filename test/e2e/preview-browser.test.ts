@@ -85,6 +85,8 @@ describe.skipIf(!HAVE_CHROMIUM)("the /preview page in headless Chromium (skipped
     const memfd = message("Fileless execution via memfd_create");
     await memfd.waitFor({ timeout: 15_000 });
     await message("Terminal shell in container").first().waitFor({ timeout: 15_000 });
+    await message("Console Root Login Without MFA").waitFor({ timeout: 15_000 });
+    expect(await message("Console Root Login Without MFA").innerText()).toContain("region us-east-1");
     // The storm of 50 becomes one message whose counter the worker updates in place.
     await page.getByText("50 occurrences").waitFor({ timeout: 15_000 });
     expect(

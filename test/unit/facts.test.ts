@@ -66,8 +66,8 @@ describe("facts adapted to the alert's source", () => {
       "ct.request.policy": null,
     });
     const r = rows(a);
-    expect([...r.keys()]).toEqual(["AWS account", "Principal", "Source", "API call", "Resource", "Time"]);
-    expect(r.get("AWS account")).toBe("`123456789012`\nregion `eu-west-1`");
+    expect([...r.keys()]).toEqual(["AWS", "Principal", "Source", "API call", "Resource", "Time"]);
+    expect(r.get("AWS")).toBe("account `123456789012`\nregion `eu-west-1`");
     expect(r.get("Principal")).toContain("ARN `arn:aws:iam::123456789012:user/deploy-bot`");
     expect(r.get("Resource")).toBe("bucket `shop-invoices`");
     expect(fallbackText(a)).toBe("Critical: Put Bucket Policy on AWS account 123456789012");
@@ -206,7 +206,7 @@ describe.skipIf(!HAVE_SHARED)("facts of real plugin alerts (skipped when ../shar
   it("a Falco 0.43 CloudTrail alert with the account id appended", () => {
     const a = real("38-terraform-managed-resource-modified-cloudtrail.json");
     const r = rows(a);
-    expect(r.get("AWS account")).toBe("`230446364776`\nregion `ap-northeast-1`");
+    expect(r.get("AWS")).toBe("account `230446364776`\nregion `ap-northeast-1`");
     expect(r.get("API call")).toBe("`AuthorizeSecurityGroupIngress`");
     expect(fallbackText(a)).toBe("Warning: Terraform Managed Resource Modified on AWS account 230446364776");
   });
