@@ -42,11 +42,14 @@ export async function startWeb(
   local: LocalSlack | null = null,
 ): Promise<WebProcess> {
   startProcessMetrics();
-  const redis = producerConnection(redisUrl, "falco-chatops:web");
+  const redis = producerConnection(redisUrl, "falco-chatops:web", { autoPipelining: true });
+  // BullMQ defines some fifty scripts on the connection it is given; the store's own connection stays
+  // free of them, so that its (auto-)pipelines do not copy them all for every batch.
+  const queueRedis = producerConnection(redisUrl, "falco-chatops:web-queues");
   if (!(await awaitReady(redis, 3000)))
     log.error({ redisUrl: redactUrl(redisUrl) }, "Redis is not reachable yet: answering 503 until it is");
   const store = new AlertStore(redis, config.keyPrefix);
-  const queues = new DeliveryQueues(redis, config.keyPrefix, config.grouping.updateSeconds * 1000);
+  const queues = new DeliveryQueues(queueRedis, config.keyPrefix, config.grouping.updateSeconds * 1000);
   const app = createHttpApp({
     store,
     intake: {
@@ -124,6 +127,7 @@ export async function startWeb(
       if (slackApp && config.slack?.appToken) await slackApp.stop();
       await queues.close();
       redis.disconnect();
+      queueRedis.disconnect();
     },
   };
 }

@@ -4,9 +4,15 @@ import { Redis, type RedisOptions } from "ioredis";
  * Connections for the producer side (HTTP handlers): commands fail at once while Redis is away
  * instead of queueing in memory, so ingest can answer 503 within its deadline.
  */
-export function producerConnection(url: string, name: string): Redis {
+export function producerConnection(
+  url: string,
+  name: string,
+  opts: { autoPipelining?: boolean } = {},
+): Redis {
   const options: RedisOptions = {
     connectionName: name,
+    // Commands issued in the same tick (concurrent requests) go out in one write.
+    enableAutoPipelining: opts.autoPipelining ?? false,
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
     connectTimeout: 2000,
