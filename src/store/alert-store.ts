@@ -101,59 +101,78 @@ export type ClaimResult =
 // to a full hash table, which costs about twice the bytes). A group's samples are a set created only
 // when a second occurrence arrives; the first one's is read from its alert.
 //
-// KEYS: 1 alert hash, 2 ids (prefix index), 3 alert body, 4 seen (content key), 5 group pointer,
-// 6 by-time index (also the "recent" list).
-// ARGV: 1 body JSON, 2 receivedAt, 3 uuid, 4 score (ms), 5 delivery status, 6 group window s
-// (0: no grouping), 7 delivery time ('' when none), 8 alert key prefix, 9 sample, 10 dedupe window s
-// (0: off), 11 channel, 12 post ("1"/"0"), 13 retention s.
-// Returns {'duplicate'} (uuid stored and handled), {'undelivered'} (stored, not yet delivered: enqueue
-// again, BullMQ's job id keeps that idempotent), {'copy', original uuid}, {'leader'} or
-// {'member', leader uuid, occurrences}.
+// One call stores a whole batch (up to CREATE_BATCH alerts), alert after alert, so that a batch
+// costs one script call instead of one per alert.
+// KEYS: 1 ids (prefix index), 2 by-time index (also the "recent" list), then per alert: alert hash,
+// alert body, seen (content key), group pointer.
+// ARGV: 1 receivedAt, 2 score (ms), 3 group window s (0: no grouping), 4 alert key prefix, 5 dedupe
+// window s (0: off), 6 retention s, then per alert: body JSON, uuid, delivery status, delivery time
+// ('' when none), sample, channel, post ("1"/"0").
+// Returns, per alert, three values: 'duplicate' (uuid stored and handled), 'undelivered' (stored,
+// not yet delivered: enqueue again, BullMQ's job id keeps that idempotent), 'copy' + original uuid,
+// 'leader', or 'member' + leader uuid + occurrences ('' where a value does not apply).
 const CREATE_SCRIPT = `
-if redis.call('EXISTS', KEYS[3]) == 1 or redis.call('HEXISTS', KEYS[1], 'alert') == 1 then
-  local status = redis.call('HGET', KEYS[1], 'deliveryStatus')
-  if status == 'pending' then return {'undelivered'} end
-  local delivery = redis.call('HGET', KEYS[1], 'delivery') or ''
-  if not status and string.find(delivery, '"pending"', 1, true) then return {'undelivered'} end
-  return {'duplicate'}
-end
-if ARGV[10] ~= '0' then
-  local original = redis.call('GET', KEYS[4])
-  if original and redis.call('EXISTS', ARGV[8] .. original) == 1 then
-    redis.call('HINCRBY', ARGV[8] .. original, 'copies', 1)
-    redis.call('SET', ARGV[8] .. ARGV[3] .. ':copy-of', original, 'EX', ARGV[10])
-    return {'copy', original}
+local out = {}
+local receivedAt, score, window, prefix, dedupe, retention = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
+local function create(alertKey, bodyKey, seenKey, groupKey, body, uuid, status, deliveryAt, sample, channel, post)
+  if redis.call('EXISTS', bodyKey) == 1 or redis.call('HEXISTS', alertKey, 'alert') == 1 then
+    local stored = redis.call('HGET', alertKey, 'deliveryStatus')
+    if stored == 'pending' then return 'undelivered' end
+    local delivery = redis.call('HGET', alertKey, 'delivery') or ''
+    if not stored and string.find(delivery, '"pending"', 1, true) then return 'undelivered' end
+    return 'duplicate'
   end
-  redis.call('SET', KEYS[4], ARGV[3], 'EX', ARGV[10])
+  if dedupe ~= '0' then
+    local original = redis.call('GET', seenKey)
+    if original and redis.call('EXISTS', prefix .. original) == 1 then
+      redis.call('HINCRBY', prefix .. original, 'copies', 1)
+      redis.call('SET', prefix .. uuid .. ':copy-of', original, 'EX', dedupe)
+      return 'copy', original
+    end
+    redis.call('SET', seenKey, uuid, 'EX', dedupe)
+  end
+  redis.call('SET', bodyKey, body, 'EX', retention)
+  redis.call('HSET', alertKey, 'receivedAt', receivedAt, 'deliveryStatus', status, 'channel', channel, 'post', post)
+  if deliveryAt ~= '' then redis.call('HSET', alertKey, 'deliveryAt', deliveryAt) end
+  redis.call('EXPIRE', alertKey, retention)
+  redis.call('ZADD', KEYS[1], 0, uuid)
+  redis.call('ZADD', KEYS[2], score, uuid)
+  if window ~= '0' then
+    local leader = redis.call('GET', groupKey)
+    if leader and leader ~= uuid and redis.call('EXISTS', prefix .. leader) == 1 then
+      local leaderKey = prefix .. leader
+      local n = redis.call('HINCRBY', leaderKey, 'groupCount', 1)
+      redis.call('HSET', leaderKey, 'groupLast', receivedAt)
+      local samples = leaderKey .. ':samples'
+      if redis.call('SCARD', samples) < 5 then redis.call('SADD', samples, sample) end
+      redis.call('EXPIRE', samples, retention)
+      redis.call('HSET', alertKey, 'group', leader)
+      return 'member', leader, tostring(n)
+    end
+    redis.call('SET', groupKey, uuid, 'EX', window)
+  end
+  redis.call('HSET', alertKey, 'group', uuid, 'groupCount', 1, 'groupFirst', receivedAt, 'groupLast', receivedAt)
+  return 'leader'
 end
-redis.call('SET', KEYS[3], ARGV[1], 'EX', ARGV[13])
-redis.call('HSET', KEYS[1], 'receivedAt', ARGV[2], 'deliveryStatus', ARGV[5], 'channel', ARGV[11], 'post', ARGV[12])
-if ARGV[7] ~= '' then redis.call('HSET', KEYS[1], 'deliveryAt', ARGV[7]) end
-redis.call('EXPIRE', KEYS[1], ARGV[13])
-redis.call('ZADD', KEYS[2], 0, ARGV[3])
--- Retention: the alert's keys expire by themselves; its index entries are removed a few at a time here.
-redis.call('ZADD', KEYS[6], ARGV[4], ARGV[3])
-local expired = redis.call('ZRANGEBYSCORE', KEYS[6], '-inf', tonumber(ARGV[4]) - tonumber(ARGV[13]) * 1000, 'LIMIT', 0, 20)
+local n = (#KEYS - 2) / 4
+for i = 0, n - 1 do
+  local k, a = 2 + i * 4, 6 + i * 7
+  local kind, x, y = create(KEYS[k + 1], KEYS[k + 2], KEYS[k + 3], KEYS[k + 4],
+    ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4], ARGV[a + 5], ARGV[a + 6], ARGV[a + 7])
+  out[#out + 1] = kind
+  out[#out + 1] = x or ''
+  out[#out + 1] = y or ''
+end
+-- Retention: alerts' keys expire by themselves; their index entries are removed a few at a time here.
+local expired = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', tonumber(score) - tonumber(retention) * 1000, 'LIMIT', 0, 100)
 for _, old in ipairs(expired) do
+  redis.call('ZREM', KEYS[1], old)
   redis.call('ZREM', KEYS[2], old)
-  redis.call('ZREM', KEYS[6], old)
 end
-if ARGV[6] ~= '0' then
-  local leader = redis.call('GET', KEYS[5])
-  if leader and leader ~= ARGV[3] and redis.call('EXISTS', ARGV[8] .. leader) == 1 then
-    local leaderKey = ARGV[8] .. leader
-    local n = redis.call('HINCRBY', leaderKey, 'groupCount', 1)
-    redis.call('HSET', leaderKey, 'groupLast', ARGV[2])
-    local samples = leaderKey .. ':samples'
-    if redis.call('SCARD', samples) < 5 then redis.call('SADD', samples, ARGV[9]) end
-    redis.call('EXPIRE', samples, ARGV[13])
-    redis.call('HSET', KEYS[1], 'group', leader)
-    return {'member', leader, tostring(n)}
-  end
-  redis.call('SET', KEYS[5], ARGV[3], 'EX', ARGV[6])
-end
-redis.call('HSET', KEYS[1], 'group', ARGV[3], 'groupCount', 1, 'groupFirst', ARGV[2], 'groupLast', ARGV[2])
-return {'leader'}`;
+return out`;
+
+/** Alerts per script call: large enough to amortise the call, small enough not to hold Redis up. */
+const CREATE_BATCH = 250;
 
 // First caller wins: sets who and when, or reports who already did it.
 const CLAIM_SCRIPT = `
@@ -170,15 +189,8 @@ redis.call('HSET', KEYS[1], unpack(ARGV))
 return 1`;
 
 interface Scripts {
-  fcCreate(
-    alertKey: string,
-    idsKey: string,
-    bodyKey: string,
-    seenKey: string,
-    groupKey: string,
-    byTimeKey: string,
-    ...args: string[]
-  ): Promise<string[]>;
+  /** numkeys, then keys and arguments (see CREATE_SCRIPT). */
+  fcCreate(numKeys: number, ...keysAndArgs: string[]): Promise<string[]>;
   fcClaim(alertKey: string, ...args: string[]): Promise<string[]>;
   fcUpdate(alertKey: string, ...args: string[]): Promise<number>;
 }
@@ -231,7 +243,7 @@ export class AlertStore {
     private readonly prefix: string,
   ) {
     if (!("fcCreate" in redis)) {
-      redis.defineCommand("fcCreate", { numberOfKeys: 6, lua: CREATE_SCRIPT });
+      redis.defineCommand("fcCreate", { lua: CREATE_SCRIPT });
       redis.defineCommand("fcClaim", { numberOfKeys: 1, lua: CLAIM_SCRIPT });
       redis.defineCommand("fcUpdate", { numberOfKeys: 1, lua: UPDATE_SCRIPT });
     }
@@ -253,44 +265,62 @@ export class AlertStore {
    * group. One round trip for the whole batch.
    */
   async createMany(items: NewAlert[], receivedAt: Date, options: CreateOptions): Promise<CreateOutcome[]> {
-    const call = (target: Scripts, item: NewAlert) => {
-      const { alert } = item;
-      const body: StoredBody = { alert, groupKey: item.groupKey };
-      return target.fcCreate(
-        this.alertKey(alert.uuid),
-        this.idsKey,
-        `${this.alertKey(alert.uuid)}:body`,
-        `${this.prefix}:seen:${item.contentKey}`,
-        `${this.prefix}:group:${hashKey(item.groupKey)}`,
-        this.byTimeKey,
-        stringifyLossless(body),
+    const call = (target: Scripts, chunk: NewAlert[]) => {
+      const keys = [this.idsKey, this.byTimeKey];
+      const args = [
         receivedAt.toISOString(),
-        alert.uuid,
         String(receivedAt.getTime()),
-        item.post ? "pending" : "not_posted",
         String(options.groupWindowSeconds),
-        item.post ? "" : receivedAt.toISOString(),
         `${this.prefix}:alert:`,
-        item.sample,
         String(options.dedupeWindowSeconds),
-        item.channel,
-        item.post ? "1" : "0",
         String(options.retentionSeconds),
-      );
+      ];
+      for (const item of chunk) {
+        const { alert } = item;
+        const body: StoredBody = { alert, groupKey: item.groupKey };
+        const alertKey = this.alertKey(alert.uuid);
+        keys.push(
+          alertKey,
+          `${alertKey}:body`,
+          `${this.prefix}:seen:${item.contentKey}`,
+          `${this.prefix}:group:${hashKey(item.groupKey)}`,
+        );
+        args.push(
+          stringifyLossless(body),
+          alert.uuid,
+          item.post ? "pending" : "not_posted",
+          item.post ? "" : receivedAt.toISOString(),
+          item.sample,
+          item.channel,
+          item.post ? "1" : "0",
+        );
+      }
+      return target.fcCreate(keys.length, ...keys, ...args);
     };
-    // One alert (Falco's http_output sends one per request): a plain call. A pipeline would copy
-    // every script defined on the connection, BullMQ's included, for nothing.
-    if (items.length === 1) return [outcomeOf(await call(this.redis, items[0]!))];
-    const pipeline = this.redis.pipeline() as unknown as Scripts & {
-      exec(): Promise<[Error | null, unknown][] | null>;
-    };
-    for (const item of items) void call(pipeline, item);
-    const results = await pipeline.exec();
-    if (!results) throw new Error("Redis pipeline was aborted");
-    return results.map(([error, value]): CreateOutcome => {
-      if (error) throw error;
-      return outcomeOf(value as string[]);
-    });
+    const chunks: NewAlert[][] = [];
+    for (let i = 0; i < items.length; i += CREATE_BATCH) chunks.push(items.slice(i, i + CREATE_BATCH));
+    // One chunk (every single-alert request, most batches): a plain call. A pipeline would copy every
+    // script defined on the connection for nothing.
+    const replies =
+      chunks.length === 1
+        ? [await call(this.redis, chunks[0]!)]
+        : await (async () => {
+            const pipeline = this.redis.pipeline() as unknown as Scripts & {
+              exec(): Promise<[Error | null, unknown][] | null>;
+            };
+            for (const chunk of chunks) void call(pipeline, chunk);
+            const results = await pipeline.exec();
+            if (!results) throw new Error("Redis pipeline was aborted");
+            return results.map(([error, value]) => {
+              if (error) throw error;
+              return value as string[];
+            });
+          })();
+    const outcomes: CreateOutcome[] = [];
+    for (const reply of replies)
+      for (let i = 0; i < reply.length; i += 3)
+        outcomes.push(outcomeOf([reply[i]!, reply[i + 1]!, reply[i + 2]!]));
+    return outcomes;
   }
 
   /** The group an alert belongs to, read from the group's first alert. */
