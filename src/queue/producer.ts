@@ -31,12 +31,15 @@ export class DeliveryQueues {
       queue = new Queue<DeliverJobData>(deliveryQueueName(channel), {
         connection: this.connection,
         prefix: queuePrefix(this.keyPrefix),
+        // Options set here are copied into every job's hash; what to keep of finished jobs is the
+        // workers' setting instead (see worker.ts), which keeps each waiting job smaller.
         defaultJobOptions: {
           attempts: 8,
           backoff: { type: "exponential", delay: 2000 },
-          removeOnComplete: { count: 1000 },
-          removeOnFail: { count: 10000 },
         },
+        // BullMQ's event stream (for QueueEvents listeners, which this app does not use) keeps 10,000
+        // entries by default; a thousand is plenty for the dashboard.
+        streams: { events: { maxLen: 1000 } },
       });
       queue.on("error", () => {
         // Connection errors surface as rejected add() calls (503) and in /readyz.

@@ -52,6 +52,9 @@ export function createDeliveryWorker(
       connection: options.connection,
       prefix: queuePrefix(options.keyPrefix),
       concurrency: options.concurrency,
+      // The last thousand delivered jobs and ten thousand failed ones stay inspectable (Bull Board).
+      removeOnComplete: { count: 1000 },
+      removeOnFail: { count: 10000 },
       ...(options.lockSeconds
         ? { lockDuration: options.lockSeconds * 1000, stalledInterval: options.lockSeconds * 1000 }
         : {}),
