@@ -32,10 +32,14 @@ export interface IncidentReport {
   references: { title: string; url: string }[];
 }
 
+function isCloudOrSaas(alert: FalcoAlert): boolean {
+  const family = alertFamily(alert);
+  return family !== "syscall" && family !== "k8s_audit" && family !== "other";
+}
+
 function nextSteps(alert: FalcoAlert, enrichment: Enrichment): string[] {
   const steps: string[] = [];
-  const family = alertFamily(alert);
-  const cloud = family !== "syscall" && family !== "k8s_audit" && family !== "other";
+  const cloud = isCloudOrSaas(alert);
   const owner = cloud ? "the account's owner" : "the workload's owner";
   const runnable = enrichment.investigate.filter((s) => s.command !== null).length;
   if (enrichment.verdict)
@@ -77,7 +81,10 @@ export function buildReport(alert: FalcoAlert, enrichment: Enrichment, kb: Knowl
     { label: "Rule", value: alert.rule },
     { label: "Priority", value: alert.priority },
     { label: "Time", value: alert.time },
-    ...(alert.hostname ? [{ label: "Host", value: alert.hostname }] : []),
+    // For cloud and SaaS events the host is only where Falco read them.
+    ...(alert.hostname
+      ? [{ label: isCloudOrSaas(alert) ? "Falco host" : "Host", value: alert.hostname }]
+      : []),
     { label: "Source", value: alert.source },
     ...(alert.tags.length > 0 ? [{ label: "Tags", value: alert.tags.join(", ") }] : []),
   ];
