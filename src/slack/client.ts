@@ -25,7 +25,8 @@ export function slackLogger(logger: Logger): SlackLogger {
   let level = LogLevel.INFO;
   const log = logger.child({ component: "slack" });
   return {
-    debug: (...msg: unknown[]) => log.debug(msg.map(String).join(" ")),
+    // The SDK's debug lines dump whole request bodies (alert text included): trace, not debug.
+    debug: (...msg: unknown[]) => log.trace(msg.map(String).join(" ")),
     info: (...msg: unknown[]) => log.info(msg.map(String).join(" ")),
     warn: (...msg: unknown[]) => log.warn(msg.map(String).join(" ")),
     error: (...msg: unknown[]) => log.error(msg.map(String).join(" ")),

@@ -32,6 +32,8 @@ export interface HarnessOptions {
   worker?: boolean;
   env?: Record<string, string>;
   redisUrl?: string;
+  /** Collects the processes' JSON log lines here (otherwise logging is off). */
+  logLines?: string[];
 }
 
 /** The real web and worker processes (in this process), real Redis, and a fake Slack Web API. */
@@ -61,7 +63,10 @@ export async function startHarness(name: string, options: HarnessOptions = {}): 
   };
   const config = loadConfig(env);
   const kb = loadKnowledgeBase();
-  const log = pino({ level: "silent" });
+  const lines = options.logLines;
+  const log = lines
+    ? pino({ level: "debug" }, { write: (line: string) => void lines.push(line) })
+    : pino({ level: "silent" });
   const redisUrl = options.redisUrl ?? TEST_REDIS_URL;
   const web = await startWeb(config, redisUrl, kb, log);
   const preview: string[] = [];
