@@ -15,6 +15,8 @@ export interface CorpusRule {
   /** Fields the plugin renders as JSON arrays (plugin corpus: output_field_info[…].is_list). */
   listFields: string[];
   mitre: string[];
+  /** false when upstream ships the rule disabled. */
+  enabled: boolean;
 }
 
 /** A rule as both corpora write it; they differ only in the name of the field list. */
@@ -28,6 +30,9 @@ interface RawRule {
   output_fields?: string[];
   output_field_info?: Record<string, { is_list?: boolean }>;
   mitre_techniques: string[];
+  enabled?: boolean | null;
+  /** Plugin corpus: whether the rule is on once the file is loaded. */
+  enabled_effective?: boolean;
   /** Plugin corpus: "override" entries change a rule defined elsewhere. */
   entry_type?: string;
 }
@@ -52,6 +57,7 @@ export function corpusRules(): CorpusRule[] {
         .filter(([, info]) => info.is_list === true)
         .map(([name]) => name),
       mitre: r.mitre_techniques,
+      enabled: (r.enabled_effective ?? r.enabled) !== false,
     }));
 }
 

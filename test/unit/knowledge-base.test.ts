@@ -66,6 +66,16 @@ describe.skipIf(!HAVE_SHARED)(
       for (const r of inScope) expect(kb.byRule.get(r.name)?.source, r.name).toBe(source);
     });
 
+    it("cover plugin rules that upstream ships disabled: they say so and show how to enable them", () => {
+      const disabled = rules.filter((r) => r.source !== "syscall" && !r.enabled);
+      expect(disabled.length).toBeGreaterThan(10);
+      for (const r of disabled) {
+        const entry = kb.byRule.get(r.name)!;
+        expect(`${entry.summary} ${entry.why} ${entry.tuning?.description}`, r.name).toMatch(/disabled/i);
+        expect(entry.tuning?.snippet, r.name).toContain(`- rule: ${r.name}\n  enabled: true`);
+      }
+    });
+
     it("explain only official rules, by their exact names", () => {
       for (const entry of kb.entries)
         for (const name of entry.rules) expect(byName.has(name), `"${name}" in ${entry.file}`).toBe(true);
