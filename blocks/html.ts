@@ -1,3 +1,4 @@
+import { escapeHtml } from "../src/report/html.js";
 import type { Block, ButtonElement, TextObject } from "./limits.js";
 
 /*
@@ -6,18 +7,6 @@ import type { Block, ButtonElement, TextObject } from "./limits.js";
  * sequences is HTML-escaped, and the only elements produced are the fixed set below. Links are kept
  * only for http(s) URLs and open in a new tab without a referrer.
  */
-
-const HTML_ESCAPES: Record<string, string> = {
-  "&": "&amp;",
-  "<": "&lt;",
-  ">": "&gt;",
-  '"': "&quot;",
-  "'": "&#39;",
-};
-
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]!);
-}
 
 /** Slack's mrkdwn escapes (&amp; &lt; &gt;) back to characters, before escaping for HTML. */
 function unescapeSlack(text: string): string {

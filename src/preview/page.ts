@@ -1,6 +1,7 @@
 import express, { type RequestHandler, type Response } from "express";
 import type { Logger } from "pino";
-import { blocksToHtml, escapeHtml, mrkdwnToHtml } from "../../blocks/html.js";
+import { blocksToHtml, mrkdwnToHtml } from "../../blocks/html.js";
+import { escapeHtml } from "../report/html.js";
 import { runDemo } from "../cli/demo.js";
 import { type LocalChannel, type LocalMessage, type LocalSlack, PREVIEW_USER } from "./local-slack.js";
 import { blockActionsBody, signedHeaders, slashCommandBody } from "./slack-requests.js";
