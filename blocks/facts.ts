@@ -1,6 +1,5 @@
-import { type FalcoAlert, fieldText } from "../src/falco/alert.js";
+import { type FalcoAlert, fieldText, fieldValue } from "../src/falco/alert.js";
 import { alertFamily } from "../src/falco/family.js";
-import { isAbsent } from "../src/enrich/placeholders.js";
 import { escapeMrkdwn, inlineCode, slackDate, truncate } from "./escape.js";
 import { LIMITS, type TextObject } from "./limits.js";
 
@@ -17,8 +16,8 @@ type Field = (name: string) => string | null;
 
 function fieldReader(alert: FalcoAlert): Field {
   return (name) => {
-    const v = alert.outputFields[name];
-    return isAbsent(v) ? null : fieldText(v);
+    const v = fieldValue(alert, name);
+    return v === undefined ? null : fieldText(v);
   };
 }
 
@@ -155,32 +154,27 @@ function awsFacts(f: Field): TextObject[] {
   return rows;
 }
 
-const GCP_RESOURCE_FIELDS: [label: string, fields: string[]][] = [
-  ["bucket", ["gcp.storage.bucket", "json.value[/resource/labels/bucket_name]"]],
-  ["database", ["gcp.cloudsql.databaseId", "json.value[/resource/labels/database_id]"]],
-  ["function", ["gcp.cloudfunctions.function", "json.value[/resource/labels/function_name]"]],
-  ["dataset", ["json.value[/resource/labels/dataset_id]"]],
-  ["policy", ["json.value[/resource/labels/policy_name]"]],
-  ["key ring", ["json.value[/resource/labels/key_ring_id]"]],
-  ["key", ["json.value[/resource/labels/crypto_key_id]"]],
-  ["resource", ["gcp.resourceName"]],
+const GCP_RESOURCE_FIELDS: [label: string, field: string][] = [
+  ["bucket", "gcp.storage.bucket"],
+  ["database", "gcp.cloudsql.databaseId"],
+  ["function", "gcp.cloudfunctions.function"],
+  ["dataset", "json.value[/resource/labels/dataset_id]"],
+  ["policy", "json.value[/resource/labels/policy_name]"],
+  ["key ring", "json.value[/resource/labels/key_ring_id]"],
+  ["key", "json.value[/resource/labels/crypto_key_id]"],
+  ["resource", "gcp.resourceName"],
 ];
 
 function gcpFacts(f: Field): TextObject[] {
   const rows: TextObject[] = [];
-  const first = (names: string[]) => names.map(f).find((v) => v !== null) ?? null;
-  push(
-    rows,
-    "GCP project",
-    lines(["", first(["gcp.projectId", "json.value[/resource/labels/project_id]"]), 100]),
-  );
+  push(rows, "GCP project", lines(["", f("gcp.projectId"), 100]));
   push(rows, "Principal", lines(["", f("gcp.user"), 200]));
   push(rows, "Caller", lines(["IP", f("gcp.callerIP"), 80], ["agent", f("gcp.userAgent"), 150]));
   push(rows, "API call", lines(["", f("gcp.methodName"), 200], ["service", f("gcp.serviceName"), 100]));
   push(
     rows,
     "Resource",
-    lines(...GCP_RESOURCE_FIELDS.map(([l, names]): [string, string | null] => [l, first(names)])),
+    lines(...GCP_RESOURCE_FIELDS.map(([l, name]): [string, string | null] => [l, f(name)])),
   );
   push(rows, "Policy change", lines(["", f("gcp.policyDelta"), 400]));
   return rows;

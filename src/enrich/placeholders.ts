@@ -1,4 +1,4 @@
-import { type FalcoAlert, fieldText, isAbsent } from "../falco/alert.js";
+import { type FalcoAlert, fieldText, fieldValue, isAbsent } from "../falco/alert.js";
 
 /** `{{k8s.pod.name}}`, `{{proc.aname[2]}}`, `{{hostname}}` */
 export const PLACEHOLDER = /\{\{\s*([A-Za-z0-9_]+(?:\.[A-Za-z0-9_]+)*(?:\[[^\]\s{}]*\])?)\s*\}\}/g;
@@ -11,27 +11,13 @@ export { isAbsent };
 
 export type Lookup = { value: string } | { missing: string };
 
-/**
- * Fields that older plugin versions sent under another name: gcpaudit before its named fields
- * carried the same resource labels as `json.value[...]` (a real 2023 alert has
- * `json.value[/resource/labels/bucket_name]` where today's has `gcp.storage.bucket`).
- */
-export const FIELD_EQUIVALENTS: Record<string, string[]> = {
-  "gcp.projectId": ["json.value[/resource/labels/project_id]"],
-  "gcp.storage.bucket": ["json.value[/resource/labels/bucket_name]"],
-  "gcp.cloudsql.databaseId": ["json.value[/resource/labels/database_id]"],
-  "gcp.cloudfunctions.function": ["json.value[/resource/labels/function_name]"],
-};
-
 /** A field's value as text, or why it cannot be used. */
 export function lookupField(alert: FalcoAlert, field: string): Lookup {
   if (field === "hostname") {
     return alert.hostname ? { value: alert.hostname } : { missing: "the alert names no host" };
   }
-  const value = [field, ...(FIELD_EQUIVALENTS[field] ?? [])]
-    .map((name) => alert.outputFields[name])
-    .find((v) => !isAbsent(v));
-  if (isAbsent(value)) return { missing: `the alert carries no ${field}` };
+  const value = fieldValue(alert, field);
+  if (value === undefined) return { missing: `the alert carries no ${field}` };
   // Falco reports host processes with container.id "host": there is no container to act on.
   if ((field === "container.id" || field === "container.name") && value === "host") {
     return { missing: "the process ran on the host, not in a container" };

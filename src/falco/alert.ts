@@ -30,6 +30,30 @@ export function fieldText(value: FieldValue): string {
   return String(value);
 }
 
+/**
+ * Fields that older plugin versions sent under another name: gcpaudit before its named fields
+ * carried the same resource labels as `json.value[...]` (a real 2023 alert has
+ * `json.value[/resource/labels/bucket_name]` where today's has `gcp.storage.bucket`).
+ */
+export const FIELD_EQUIVALENTS: Record<string, string[]> = {
+  "gcp.projectId": ["json.value[/resource/labels/project_id]"],
+  "gcp.storage.bucket": ["json.value[/resource/labels/bucket_name]"],
+  "gcp.cloudsql.databaseId": ["json.value[/resource/labels/database_id]"],
+  "gcp.cloudfunctions.function": ["json.value[/resource/labels/function_name]"],
+};
+
+/** An output field's value, or that of an older name for it (FIELD_EQUIVALENTS); undefined when absent. */
+export function fieldValue(
+  alert: Pick<FalcoAlert, "outputFields">,
+  field: string,
+): Exclude<FieldValue, null> | undefined {
+  for (const name of [field, ...(FIELD_EQUIVALENTS[field] ?? [])]) {
+    const v = alert.outputFields[name];
+    if (!isAbsent(v)) return v;
+  }
+  return undefined;
+}
+
 /** One Falco alert after validation and normalisation, before anything is stored. */
 export interface FalcoAlert {
   uuid: string;

@@ -1,4 +1,4 @@
-import type { FalcoAlert } from "./alert.js";
+import { type FalcoAlert, fieldText, fieldValue } from "./alert.js";
 
 /** The kinds of event source whose alerts the app lays out, explains and acts on differently. */
 export type AlertFamily =
@@ -47,7 +47,6 @@ const SUBJECT_FIELDS: Partial<Record<AlertFamily, [label: string, field: string]
   ],
   gcp_auditlog: [
     ["GCP project", "gcp.projectId"],
-    ["GCP project", "json.value[/resource/labels/project_id]"],
     ["GCP principal", "gcp.user"],
   ],
   okta: [
@@ -69,9 +68,8 @@ export function alertSubject(alert: Pick<FalcoAlert, "source" | "outputFields" |
   const candidates = SUBJECT_FIELDS[alertFamily(alert)];
   if (!candidates) return alert.hostname;
   for (const [label, field] of candidates) {
-    const v = alert.outputFields[field];
-    if (typeof v === "string" ? v !== "" && v !== "<NA>" : typeof v === "number" || typeof v === "bigint")
-      return `${label} ${String(v)}`;
+    const v = fieldValue(alert, field);
+    if (v !== undefined) return `${label} ${fieldText(v)}`;
   }
   return null;
 }
