@@ -1,5 +1,5 @@
 import type { FalcoAlert } from "../src/falco/alert.js";
-import { alertFamily, alertSubject } from "../src/falco/family.js";
+import { alertSubject, isCloudOrSaas } from "../src/falco/family.js";
 import type { Priority } from "../src/falco/priority.js";
 import type { Enrichment, FilledStep, MitreRef } from "../src/enrich/enrich.js";
 import { codeBlock, escapeMrkdwn, inlineCode, plain, slackDate, truncate, userMention } from "./escape.js";
@@ -207,11 +207,8 @@ function contextBlocks(view: AlertView): Block[] {
   const elements: TextObject[] = [];
   if (enrichment.mitre.length) elements.push(md(truncate(`*ATT&CK* ${mitreText(enrichment.mitre)}`, 2000)));
   // Cloud and SaaS events happen elsewhere: the host is only where Falco read them, so it goes here.
-  const family = alertFamily(alert);
   const via =
-    alert.hostname && family !== "syscall" && family !== "k8s_audit" && family !== "other"
-      ? ` via Falco on ${inlineCode(alert.hostname, 100)}`
-      : "";
+    alert.hostname && isCloudOrSaas(alert) ? ` via Falco on ${inlineCode(alert.hostname, 100)}` : "";
   elements.push(md(`${escapeMrkdwn(alert.source)}${via} · uuid ${inlineCode(alert.uuid, 130)}`));
   const blocks: Block[] = [{ type: "context", elements }];
   const group = view.group;

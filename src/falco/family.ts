@@ -38,6 +38,13 @@ export function alertFamily(alert: Pick<FalcoAlert, "source" | "outputFields">):
   return "other";
 }
 
+const CLOUD_AND_SAAS = new Set<AlertFamily>(["aws_cloudtrail", "gcp_auditlog", "okta", "github"]);
+
+/** Cloud and SaaS audit events happen elsewhere: their host is only where Falco read them. */
+export function isCloudOrSaas(alert: Pick<FalcoAlert, "source" | "outputFields">): boolean {
+  return CLOUD_AND_SAAS.has(alertFamily(alert));
+}
+
 /** Fields naming where a cloud or SaaS event happened, best first. */
 const SUBJECT_FIELDS: Partial<Record<AlertFamily, [label: string, field: string][]>> = {
   aws_cloudtrail: [

@@ -1,5 +1,5 @@
 import type { FalcoAlert } from "../falco/alert.js";
-import { alertFamily } from "../falco/family.js";
+import { isCloudOrSaas } from "../falco/family.js";
 import { type Enrichment, type FilledStep, outputText } from "../enrich/enrich.js";
 import { explainAlertFields } from "../enrich/fields.js";
 import type { KnowledgeBase } from "../enrich/knowledge.js";
@@ -30,11 +30,6 @@ export interface IncidentReport {
   tuning: Enrichment["tuning"];
   nextSteps: string[];
   references: { title: string; url: string }[];
-}
-
-function isCloudOrSaas(alert: FalcoAlert): boolean {
-  const family = alertFamily(alert);
-  return family !== "syscall" && family !== "k8s_audit" && family !== "other";
 }
 
 function nextSteps(alert: FalcoAlert, enrichment: Enrichment): string[] {
