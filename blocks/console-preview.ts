@@ -13,6 +13,17 @@ function unmark(text: string): string {
     .replaceAll("\u2060", "");
 }
 
+/**
+ * Control characters (ESC and the like) from alert text would be commands to the terminal that
+ * shows this: clear the screen, rewrite earlier lines, set the window title. Shown as U+FFFD.
+ */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const TERMINAL_CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
+
+export function terminalSafe(text: string): string {
+  return text.replace(TERMINAL_CONTROL, "\uFFFD");
+}
+
 /** A rendering of a Block Kit message for terminals and logs (preview mode). */
 export function blocksToText(blocks: Block[]): string {
   const out: string[] = [];
@@ -37,5 +48,5 @@ export function blocksToText(blocks: Block[]): string {
         break;
     }
   }
-  return out.join("\n");
+  return terminalSafe(out.join("\n"));
 }

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { EventEmitter } from "node:events";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { blocksToText } from "../../blocks/console-preview.js";
+import { blocksToText, terminalSafe } from "../../blocks/console-preview.js";
 import { type Block, limitProblems } from "../../blocks/limits.js";
 import type { SlackConfig } from "../config/config.js";
 
@@ -207,7 +207,9 @@ export class LocalSlack extends EventEmitter {
         } else {
           const channel = this.channel(channelId);
           channel.messages.push(message);
-          this.echo(`[preview] #${channel.name}: ${text}\n${blocksToText(blocks)}`);
+          this.echo(
+            `[preview] #${terminalSafe(channel.name)}: ${terminalSafe(text)}\n${blocksToText(blocks)}`,
+          );
         }
         this.changed();
         return this.send(res, 200, {

@@ -1,6 +1,6 @@
 import type { WebClient } from "@slack/web-api";
 import type { Logger } from "pino";
-import { blocksToText } from "../../blocks/console-preview.js";
+import { blocksToText, terminalSafe } from "../../blocks/console-preview.js";
 import type { Block, SlackMessage } from "../../blocks/limits.js";
 import type { KnowledgeBase } from "../enrich/knowledge.js";
 import { enrich } from "../enrich/enrich.js";
@@ -86,7 +86,7 @@ export class AlertDelivery {
 
     if (!this.slack) {
       this.preview(
-        `[preview] ${stored.alert.priority} ${stored.alert.rule} (${uuid})\n${blocksToText(message.blocks)}`,
+        `[preview] ${stored.alert.priority} ${terminalSafe(stored.alert.rule)} (${uuid})\n${blocksToText(message.blocks)}`,
       );
       await this.store.setDelivery(uuid, { status: "preview", error: null, at: new Date().toISOString() });
       this.posted(stored);
@@ -153,7 +153,9 @@ export class AlertDelivery {
     const message = renderStored(stored, this.kb, group);
     if (!this.slack) {
       if (stored.delivery.status !== "preview") return { kind: "done" };
-      this.preview(`[preview] ${stored.alert.rule} (${leader}): now ${group.occurrences} occurrences`);
+      this.preview(
+        `[preview] ${terminalSafe(stored.alert.rule)} (${leader}): now ${group.occurrences} occurrences`,
+      );
       await this.catchUp(stored, group.occurrences);
       return { kind: "done" };
     }

@@ -199,3 +199,13 @@ describe("the alert message", () => {
     expect(limitProblems(lookup.blocks)).toEqual([]);
   });
 });
+
+describe("the console preview", () => {
+  it("shows control characters from alert text as U+FFFD, not as terminal commands", () => {
+    const alert = hostileAlert("\u001b[2J\u001b]0;owned\u0007\u009b31m");
+    const text = blocksToText(renderAlertMessage(view(alert)).blocks);
+    // eslint-disable-next-line no-control-regex -- no control character may reach the terminal
+    expect(text).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/);
+    expect(text).toContain("\uFFFD[2J");
+  });
+});
