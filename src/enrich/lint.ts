@@ -351,7 +351,11 @@ function cloudEffect(
       const method = words.flatMap((w, i) =>
         w === "-X" || w === "--method" ? [words[i + 1] ?? ""] : w.startsWith("--method=") ? [w.slice(9)] : [],
       );
-      if (method.length > 0) return method.every((m) => m.toUpperCase() === "GET") ? "read" : "change";
+      if (method.length > 0) {
+        if (method.every((m) => m.toUpperCase() === "GET")) return "read";
+        // A DELETE removes something (a key, a collaborator and their forks): evidence goes with it.
+        return method.some((m) => m.toUpperCase() === "DELETE") ? "destroy" : "change";
+      }
       const fields = words.some((w) => /^(-f|-F|--field|--raw-field|--input)(=|$)/.test(w));
       return fields ? "change" : "read";
     }

@@ -86,7 +86,8 @@ describe("the safety lint", () => {
     ["gh api /repos/o/r/keys", "read"],
     ["gh api --method GET /orgs/o/audit-log -f phrase=actor:x", "read"],
     ["gh api /orgs/o/audit-log -f phrase=actor:x", "change"],
-    ["gh api -X DELETE /repos/o/r/keys/1", "change"],
+    ["gh api -X DELETE /repos/o/r/keys/1", "destroy"],
+    ["gh api --method PATCH /repos/o/r -f private=true", "change"],
     [
       `curl --get -sS -H "Authorization: SSWS $OKTA_API_TOKEN" --data-urlencode 'filter=eventType eq "x"' "$OKTA_ORG_URL/api/v1/logs"`,
       "read",
