@@ -57,29 +57,31 @@ function quoteStateAt(command: string, index: number): QuoteState {
 }
 
 /**
- * Fills a shell command so that every value stays one literal piece of text, wherever the template
- * put it: bare (`--user {{x}}`), inside single quotes (`'name="{{x}}"'`) or inside double quotes.
- * A placeholder that sits between double quotes inside a single-quoted word is a string literal of
- * the tool's own query language (gcloud logging filters, Okta's SCIM filters), so `"` and `\` in the
- * value are backslash-escaped for that language as well.
+ * Quotes a value for its place in a shell command, so that it stays one literal piece of text
+ * wherever the template put it: bare (`--user {{x}}`), inside single quotes (`'name="{{x}}"'`) or
+ * inside double quotes. A placeholder between double quotes inside a single-quoted word is a string
+ * literal of the tool's own query language (gcloud logging filters, Okta's SCIM filters), so `"` and
+ * `\` in the value are backslash-escaped for that language as well.
  */
+export function shellQuoteAt(value: string, at: PlaceholderAt): string {
+  const state = quoteStateAt(at.template, at.offset);
+  if (state === "none") return shellQuote(value);
+  if (state === "double") return value.replace(/[\\"$`]/g, "\\$&");
+  const innerLiteral = at.template[at.offset - 1] === '"' && at.template[at.offset + at.length] === '"';
+  const literal = innerLiteral ? value.replace(/[\\"]/g, "\\$&") : value;
+  return literal.replaceAll("'", `'\\''`);
+}
+
+/** A shell command filled with the alert's values (see shellQuoteAt). */
 export function fillCommand(template: string, alert: FalcoAlert): Filled {
-  const missing: string[] = [];
-  const text = template.replace(PLACEHOLDER, (whole, field: string, offset: number) => {
-    const found = lookupField(alert, field);
-    if ("missing" in found) {
-      if (!missing.includes(found.missing)) missing.push(found.missing);
-      return "";
-    }
-    const state = quoteStateAt(template, offset);
-    const value = found.value;
-    if (state === "none") return shellQuote(value);
-    if (state === "double") return value.replace(/[\\"$`]/g, "\\$&");
-    const innerLiteral = template[offset - 1] === '"' && template[offset + whole.length] === '"';
-    const literal = innerLiteral ? value.replace(/[\\"]/g, "\\$&") : value;
-    return literal.replaceAll("'", `'\\''`);
-  });
-  return missing.length > 0 ? { text: null, missing } : { text, missing };
+  return fillTemplate(template, alert, shellQuoteAt);
+}
+
+/** Where a placeholder sits in its template, for quoting that depends on the surroundings. */
+export interface PlaceholderAt {
+  template: string;
+  offset: number;
+  length: number;
 }
 
 export interface Filled {
@@ -89,15 +91,19 @@ export interface Filled {
   missing: string[];
 }
 
-export function fillTemplate(template: string, alert: FalcoAlert, quote: (value: string) => string): Filled {
+export function fillTemplate(
+  template: string,
+  alert: FalcoAlert,
+  quote: (value: string, at: PlaceholderAt) => string,
+): Filled {
   const missing: string[] = [];
-  const text = template.replace(PLACEHOLDER, (_all, field: string) => {
+  const text = template.replace(PLACEHOLDER, (whole: string, field: string, offset: number) => {
     const found = lookupField(alert, field);
     if ("missing" in found) {
       if (!missing.includes(found.missing)) missing.push(found.missing);
       return "";
     }
-    return quote(found.value);
+    return quote(found.value, { template, offset, length: whole.length });
   });
   return missing.length > 0 ? { text: null, missing } : { text, missing };
 }
