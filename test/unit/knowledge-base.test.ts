@@ -20,6 +20,17 @@ describe("the bundled knowledge base", () => {
     expect(lintKnowledgeBase(kb)).toEqual([]);
   });
 
+  it("puts placeholders only where they are filled (commands and snippets), never in prose", () => {
+    const prose: string[] = [];
+    for (const e of kb.entries) {
+      const texts = [e.summary, e.why, ...e.false_positives, e.tuning?.description ?? ""];
+      for (const s of [...e.investigate, ...e.contain, ...e.prevent])
+        texts.push(s.title, s.detail ?? "", s.blast_radius ?? "");
+      for (const t of texts) if (placeholdersIn(t).length > 0) prose.push(`${e.file}: ${t.slice(0, 80)}`);
+    }
+    expect(prose).toEqual([]);
+  });
+
   it("keeps entries specific: no step text is copied between entries (shared steps go through `use:`)", () => {
     const seen = new Map<string, string>();
     const copies: string[] = [];
