@@ -177,6 +177,13 @@ export class AlertDelivery {
         method: "chat.update",
         outcome: info.kind === "rate_limited" ? "rate_limited" : info.code,
       });
+      if (info.code === "message_not_found") {
+        // Someone deleted the message, or it lived in a preview workspace that is gone: the group's
+        // later occurrences must not vanish with it, so the group gets a new message.
+        log.warn("the group's Slack message no longer exists; posting a new one");
+        await this.store.forgetPost(leader);
+        return this.deliver(leader, jobId);
+      }
       if (info.kind === "rate_limited")
         return { kind: "rate_limited", retryAfterMs: info.retryAfterSeconds * 1000 };
       if (info.kind === "permanent") {

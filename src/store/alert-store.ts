@@ -488,6 +488,16 @@ export class AlertStore {
     });
   }
 
+  /**
+   * The alert's Slack message is gone (deleted in Slack, or a preview workspace that ended with its
+   * process): forget it, so that the next delivery posts a new one.
+   */
+  async forgetPost(uuid: string): Promise<void> {
+    const key = this.alertKey(uuid);
+    await this.redis.hdel(key, "slackChannel", "slackTs", "postIntentAt");
+    await this.update(uuid, deliveryFields({ status: "pending", error: null, at: null }));
+  }
+
   async setPostIntent(uuid: string, at: Date): Promise<void> {
     await this.update(uuid, { postIntentAt: at.toISOString() });
   }

@@ -126,6 +126,32 @@ describe("storms, copies, routing and pacing", () => {
     expect((await get(later.uuid)).state).toBe("acknowledged");
   });
 
+  it("posts the group anew when its message is gone from Slack, so later occurrences still show", async () => {
+    const first = shellAlert(5000, { hostname: "node-deleted-1" });
+    expect((await h.postAlerts(JSON.stringify(first))).status).toBe(202);
+    const { ts } = await waitFor(
+      async () => (await get(first.uuid)).slack as { ts: string } | null,
+      "posted",
+    );
+    // Someone deletes the message in Slack: the next update of it answers message_not_found.
+    h.slack!.script("chat.update", { error: "message_not_found" });
+    const later = shellAlert(5001, { hostname: "node-deleted-1" });
+    expect((await h.postAlerts(JSON.stringify(later))).status).toBe(202);
+    const again = await waitFor(async () => {
+      const slack = (await get(first.uuid)).slack as { ts: string } | null;
+      return slack && slack.ts !== ts ? slack : null;
+    }, "a new message for the group");
+    const post = h
+      .slack!.callsOf("chat.postMessage")
+      .find(
+        (c) =>
+          allText(c.args.blocks).includes("node-deleted-1") &&
+          allText(c.args.blocks).includes("2 occurrences"),
+      );
+    expect(post).toBeDefined();
+    expect((await get(later.uuid)).slack).toEqual(again);
+  });
+
   it("counts a re-sent copy (same content, new uuid) once, and answers for it", async () => {
     const original = shellAlert(2000, { hostname: "node-copy-1" });
     const copy = { ...original, uuid: "6a0c0000-0000-4000-8000-00000000c0b1" };
