@@ -115,7 +115,7 @@ export async function startWeb(
   selfUrl = `http://127.0.0.1:${port}`;
   log.info(
     { port },
-    `listening on port ${port}: POST /falco, GET /alerts/:uuid, /metrics, /healthz, /readyz${config.slack && !config.slack.appToken ? ", POST /slack/events" : ""}${local ? ", GET /preview" : ""}${config.adminPassword ? ", GET /admin/queues" : ""}`,
+    `listening on port ${port}: POST /falco, GET /alerts/:uuid, /metrics, /healthz, /readyz${config.slack && !config.slack.appToken && !local ? ", POST /slack/events" : ""}${local ? ", GET /preview" : ""}${config.adminPassword ? ", GET /admin/queues" : ""}`,
   );
 
   return {
@@ -145,8 +145,8 @@ export async function startWorker(
   log: Logger,
   /** Where preview mode prints rendered messages (stdout by default). */
   preview?: (text: string) => void,
-  /** Posting to the local preview workspace, which has no rate limit to respect. */
-  unpaced = false,
+  /** Posting to preview mode's local workspace, which has no rate limit to respect. */
+  localWorkspace = false,
 ): Promise<WorkerProcess> {
   startProcessMetrics();
   const storeRedis = producerConnection(redisUrl, "falco-chatops:worker-store");
@@ -171,7 +171,7 @@ export async function startWorker(
       keyPrefix: config.keyPrefix,
       concurrency: config.workerConcurrency,
       lockSeconds: config.jobLockSeconds,
-      maxPerSecond: slack && !unpaced ? config.slackMaxPostsPerSecond : null,
+      maxPerSecond: slack && !localWorkspace ? config.slackMaxPostsPerSecond : null,
       delivery,
       store,
       log,
@@ -179,9 +179,11 @@ export async function startWorker(
   );
   log.info(
     { concurrency: config.workerConcurrency, channels },
-    slack
-      ? `worker posting to Slack channel${channels.length > 1 ? "s" : ""} ${channels.join(", ")}`
-      : "worker in preview mode: messages are printed here",
+    localWorkspace
+      ? "worker in preview mode: posting to the local workspace shown at /preview"
+      : slack
+        ? `worker posting to Slack channel${channels.length > 1 ? "s" : ""} ${channels.join(", ")}`
+        : "worker in preview mode: messages are printed here",
   );
   // A worker on its own (Procfile `worker`) has no web server: it serves its metrics here when asked.
   const metricsServer = config.workerMetricsPort
