@@ -137,7 +137,7 @@ switch (command) {
     runDemo(url, token).then(
       (lines) =>
         process.stdout.write(
-          `${lines.join("\n")}\nSee them in Slack, or in this terminal in preview mode.\n`,
+          `${lines.join("\n")}\nSee them in Slack, or in preview mode at ${new URL("/preview", url).href}${token ? "?token=<INGEST_TOKEN>" : ""}.\n`,
         ),
       (error: Error) => fail(`demo failed: ${error.message} (is falco-chatops running at ${url}?)`),
     );
