@@ -1,5 +1,5 @@
 import type { FalcoAlert } from "./alert.js";
-import { parseJsonLossless, repairEmptyValues } from "./json.js";
+import { JsonDepthError, parseJsonLossless, repairEmptyValues } from "./json.js";
 import { type AlertIssue, validateAlert } from "./schema.js";
 
 export type BodyFormat = "json" | "ndjson";
@@ -18,39 +18,19 @@ function describe(error: unknown): string {
 /** Falco's alerts nest two levels (alert → output_fields); anything far deeper is not an alert. */
 export const MAX_JSON_DEPTH = 32;
 
-/** The deepest nesting of arrays and objects in a JSON text, strings skipped; stops counting past `limit`. */
-export function jsonDepth(text: string, limit = MAX_JSON_DEPTH): number {
-  let depth = 0;
-  let max = 0;
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === 92)
-        i++; // backslash: skip the escaped character
-      else if (c === 34) inString = false;
-    } else if (c === 34) inString = true;
-    else if (c === 91 || c === 123) {
-      if (++depth > max) max = depth;
-      if (max > limit) return max;
-    } else if (c === 93 || c === 125) depth--;
-  }
-  return max;
-}
-
 /** Parses one JSON text; if Falco wrote empty values (invalid JSON), repairs exactly that and says so. */
 function decode(text: string): Decoded {
-  // Checked first: a deeply nested document would otherwise exhaust the parser's stack.
-  if (jsonDepth(text) > MAX_JSON_DEPTH)
-    throw new Error(`nested deeper than ${MAX_JSON_DEPTH} levels; a Falco alert nests two`);
   try {
-    return { doc: parseJsonLossless(text), repairs: [] };
+    // Limited: a deeply nested document would exhaust the stack of whatever walks it recursively.
+    return { doc: parseJsonLossless(text, MAX_JSON_DEPTH), repairs: [] };
   } catch (error) {
+    if (error instanceof JsonDepthError)
+      throw new Error(`nested deeper than ${MAX_JSON_DEPTH} levels; a Falco alert nests two`);
     const repaired = repairEmptyValues(text);
     if (repaired !== null) {
       try {
         return {
-          doc: parseJsonLossless(repaired),
+          doc: parseJsonLossless(repaired, MAX_JSON_DEPTH),
           repairs: ["empty JSON values (as some Falco versions emit for missing numbers) read as null"],
         };
       } catch {

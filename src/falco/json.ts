@@ -23,34 +23,70 @@ function parseNumber(text: string): number | bigint {
 const MARK = "\u0000lossless:";
 const LONG_INTEGER = /(?<![\d.eE+-])-?\d{16,}(?![\d.eE])/g;
 
-function unmarkAll(value: unknown, counter: { n: number }): unknown {
+/** Thrown when a document nests deeper than the caller allows. */
+export class JsonDepthError extends Error {
+  constructor(readonly limit: number) {
+    super(`nested deeper than ${limit} levels`);
+  }
+}
+
+/** The deepest nesting of arrays and objects in a JSON text, strings skipped; stops counting past `limit`. */
+export function jsonDepth(text: string, limit = Number.POSITIVE_INFINITY): number {
+  let depth = 0;
+  let max = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92)
+        i++; // backslash: skip the escaped character
+      else if (c === 34) inString = false;
+    } else if (c === 34) inString = true;
+    else if (c === 91 || c === 123) {
+      if (++depth > max) max = depth;
+      if (max > limit) return max;
+    } else if (c === 93 || c === 125) depth--;
+  }
+  return max;
+}
+
+interface Unmarking {
+  /** Marked strings turned back into numbers so far. */
+  n: number;
+  maxDepth: number;
+}
+
+/** Turns marked strings back into numbers, in place, and checks the nesting depth on the way. */
+function unmarkAll(value: unknown, state: Unmarking, depth: number): unknown {
   if (typeof value === "string") {
-    if (!value.startsWith(MARK)) return value;
-    counter.n++;
+    if (value.charCodeAt(0) !== 0 || !value.startsWith(MARK)) return value;
+    state.n++;
     return parseNumber(value.slice(MARK.length));
   }
+  if (value === null || typeof value !== "object") return value;
+  if (depth >= state.maxDepth) throw new JsonDepthError(state.maxDepth);
   if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) value[i] = unmarkAll(value[i], counter);
+    for (let i = 0; i < value.length; i++) value[i] = unmarkAll(value[i], state, depth + 1);
     return value;
   }
-  if (value !== null && typeof value === "object") {
-    const record = value as Record<string, unknown>;
-    for (const key of Object.keys(record)) {
-      const next = unmarkAll(record[key], counter);
-      // defineProperty, not assignment: a key named "__proto__" must stay a plain own property.
-      if (next !== record[key])
-        Object.defineProperty(record, key, {
-          value: next,
-          writable: true,
-          enumerable: true,
-          configurable: true,
-        });
-    }
+  const record = value as Record<string, unknown>;
+  for (const key of Object.keys(record)) {
+    const next = unmarkAll(record[key], state, depth + 1);
+    // defineProperty, not assignment: a key named "__proto__" must stay a plain own property.
+    if (next !== record[key])
+      Object.defineProperty(record, key, {
+        value: next,
+        writable: true,
+        enumerable: true,
+        configurable: true,
+      });
   }
   return value;
 }
 
-function fastParse(text: string): { ok: true; value: unknown } | { ok: false } {
+// The engine's JSON.parse does not recurse, so any depth is safe for it; the walk after it checks
+// the depth before anything recursive (this module's own walk, zod) sees the document.
+function fastParse(text: string, maxDepth: number): { ok: true; value: unknown } | { ok: false } {
   if (text.includes("\\u0000lossless:") || text.includes(MARK)) return { ok: false };
   let marked = 0;
   const prepared = text.replace(LONG_INTEGER, (literal) => {
@@ -63,43 +99,103 @@ function fastParse(text: string): { ok: true; value: unknown } | { ok: false } {
   } catch {
     return { ok: false };
   }
-  const counter = { n: 0 };
-  value = marked === 0 ? value : unmarkAll(value, counter);
-  return counter.n === marked ? { ok: true, value } : { ok: false };
+  const state = { n: 0, maxDepth };
+  value = unmarkAll(value, state, 0);
+  return state.n === marked ? { ok: true, value } : { ok: false };
 }
 
-export function parseJsonLossless(text: string): unknown {
-  const fast = fastParse(text);
-  return fast.ok ? fast.value : parse(text, null, parseNumber);
+/**
+ * Parses JSON with integers a double cannot hold as bigint. With `maxDepth`, a document nested
+ * deeper than that throws JsonDepthError instead of being parsed.
+ */
+export function parseJsonLossless(text: string, maxDepth = Number.POSITIVE_INFINITY): unknown {
+  const fast = fastParse(text, maxDepth);
+  if (fast.ok) return fast.value;
+  // lossless-json's parser recurses: a deep document must not reach it.
+  if (Number.isFinite(maxDepth) && jsonDepth(text, maxDepth) > maxDepth) throw new JsonDepthError(maxDepth);
+  return parse(text, null, parseNumber);
+}
+
+interface Marking {
+  /** Bigints replaced by marked strings. */
+  n: number;
+  /** A string in the input already looks like a mark: the fast path cannot be shown exact. */
+  clash: boolean;
+}
+
+/**
+ * The value with every bigint replaced by a marked string, copying only the objects and arrays on
+ * the way to one (Falco alerts carry a bigint or two among dozens of values). A walk rather than a
+ * JSON.stringify replacer, which would be called for every value and costs several times as much.
+ */
+function markBigints(value: unknown, state: Marking, seen: unknown[]): unknown {
+  switch (typeof value) {
+    case "bigint":
+      state.n++;
+      return `${MARK}${value.toString()}`;
+    case "string":
+      if (value.charCodeAt(0) === 0 && value.startsWith(MARK)) state.clash = true;
+      return value;
+    case "object":
+      break;
+    default:
+      return value;
+  }
+  if (value === null) return value;
+  // What JSON.stringify would write for an object with toJSON (a Date, say) is what toJSON returns.
+  const toJSON = (value as { toJSON?: unknown }).toJSON;
+  if (typeof toJSON === "function") return markBigints(toJSON.call(value), state, seen);
+  // A cycle: leave it to JSON.stringify, which throws for it as it should.
+  if (seen.includes(value)) return value;
+  seen.push(value);
+  let out: unknown = value;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const next = markBigints(value[i], state, seen);
+      if (next !== value[i]) {
+        if (out === value) out = value.slice();
+        (out as unknown[])[i] = next;
+      }
+    }
+  } else {
+    const record = value as Record<string, unknown>;
+    const keys = Object.keys(record);
+    for (let i = 0; i < keys.length; i++) {
+      const next = markBigints(record[keys[i]!], state, seen);
+      if (next !== record[keys[i]!]) {
+        // Spread defines own data properties, "__proto__" included; assigning that key would not.
+        if (out === value) out = { ...record };
+        if (keys[i] === "__proto__")
+          Object.defineProperty(out, "__proto__", {
+            value: next,
+            writable: true,
+            enumerable: true,
+            configurable: true,
+          });
+        else (out as Record<string, unknown>)[keys[i]!] = next;
+      }
+    }
+  }
+  seen.pop();
+  return out;
 }
 
 /** JSON text with bigints written as exact integers. */
 export function stringifyLossless(value: unknown, space?: number): string {
   // Same idea as parsing: bigints become marked strings for JSON.stringify, then their digits.
-  let marked = 0;
-  let clash = false;
-  const fast = JSON.stringify(
-    value,
-    (_key, v: unknown) => {
-      if (typeof v === "bigint") {
-        marked++;
-        return `${MARK}${v.toString()}`;
-      }
-      if (typeof v === "string" && v.startsWith(MARK)) clash = true;
-      return v;
-    },
-    space,
-  );
-  if (fast !== undefined && !clash) {
+  const state: Marking = { n: 0, clash: false };
+  const marked = markBigints(value, state, []);
+  const fast = state.clash ? undefined : JSON.stringify(marked, null, space);
+  if (fast !== undefined) {
     let replaced = 0;
     const text =
-      marked === 0
+      state.n === 0
         ? fast
         : fast.replace(/"\\u0000lossless:(-?\d+)"/g, (_all, digits: string) => {
             replaced++;
             return digits;
           });
-    if (replaced === marked) return text;
+    if (replaced === state.n) return text;
   }
   const text = stringify(value, null, space);
   if (text === undefined) throw new TypeError("value cannot be represented as JSON");

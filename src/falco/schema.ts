@@ -6,13 +6,35 @@ import { PRIORITIES, normalisePriority } from "./priority.js";
 const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:?\d{2})$/;
 export const ALERT_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
-const fieldScalar = z.union([z.string(), z.number(), z.bigint(), z.boolean(), z.null()], {
-  error: "must be a string, number, null or a list of them",
-});
-// Plugins render list fields (k8saudit's `ka.req.pod.containers.image`, …) as JSON arrays.
-const fieldValue = z.union([fieldScalar, z.array(fieldScalar)], {
-  error: "must be a string, number, null or a list of them",
-});
+const FIELD_VALUE_ERROR = "must be a string, number, null or a list of them";
+
+function isFieldScalar(v: unknown): boolean {
+  return (
+    v === null ||
+    typeof v === "string" ||
+    typeof v === "number" ||
+    typeof v === "bigint" ||
+    typeof v === "boolean"
+  );
+}
+
+/**
+ * `output_fields`: an object whose values are scalars, or lists of them (plugins render list fields,
+ * k8saudit's `ka.req.pod.containers.image` and others, as JSON arrays). A check over the object as it
+ * was parsed rather than `z.record(z.string(), z.union(…))`, which rebuilds the object value by value
+ * and was a quarter of the cost of validating an alert.
+ */
+const outputFieldsSchema = z
+  .custom<Record<string, FieldValue>>((v) => typeof v === "object" && v !== null && !Array.isArray(v), {
+    error: "must be an object",
+  })
+  .check((ctx) => {
+    for (const key of Object.keys(ctx.value)) {
+      const v = ctx.value[key];
+      if (!isFieldScalar(v) && !(Array.isArray(v) && v.every(isFieldScalar)))
+        ctx.issues.push({ code: "custom", path: [key], message: FIELD_VALUE_ERROR, input: v });
+    }
+  });
 
 /** The JSON Falco (and falcosidekick's webhook output) sends, as loosely as Falco has ever written it. */
 export const FalcoAlertSchema = z.looseObject({
@@ -37,7 +59,7 @@ export const FalcoAlertSchema = z.looseObject({
   source: z.string({ error: "must be a string" }).optional(),
   hostname: z.string({ error: "must be a string" }).optional(),
   tags: z.array(z.string({ error: "must be a string" }), { error: "must be an array of strings" }).optional(),
-  output_fields: z.record(z.string(), fieldValue, { error: "must be an object" }).optional(),
+  output_fields: outputFieldsSchema.optional(),
 });
 
 export interface AlertIssue {

@@ -2,7 +2,7 @@ import fc from "fast-check";
 import { parse, stringify } from "lossless-json";
 import { isInteger, isSafeNumber } from "lossless-json";
 import { describe, expect, it } from "vitest";
-import { parseJsonLossless, stringifyLossless } from "../../src/falco/json.js";
+import { JsonDepthError, jsonDepth, parseJsonLossless, stringifyLossless } from "../../src/falco/json.js";
 
 /*
  * parseJsonLossless and stringifyLossless take a fast path through the engine's JSON and fall back
@@ -57,6 +57,31 @@ describe("lossless JSON, fast path and fallback", () => {
       }),
       { numRuns: 500 },
     );
+  });
+
+  it("refuses exactly the documents nested deeper than the limit, on either path", () => {
+    fc.assert(
+      fc.property(doc, fc.integer({ min: 1, max: 4 }), (value, limit) => {
+        const text = stringify(value) as string;
+        if (jsonDepth(text) > limit) expect(() => parseJsonLossless(text, limit)).toThrow(JsonDepthError);
+        else expect(parseJsonLossless(text, limit)).toEqual(reference(text));
+      }),
+      { numRuns: 500 },
+    );
+    const deep = "[".repeat(100_000) + "]".repeat(100_000);
+    expect(() => parseJsonLossless(deep, 32)).toThrow(JsonDepthError);
+    expect(() => parseJsonLossless(`${deep.slice(0, -1)}`, 32)).toThrow(JsonDepthError); // not JSON: fallback path
+  });
+
+  it("writes what JSON.stringify writes for values with toJSON, and throws for cycles", () => {
+    const at = new Date("2026-12-02T10:00:00.000Z");
+    const value = { at, n: 12345678901234567890n, nested: [{ at }] };
+    expect(stringifyLossless(value)).toBe(
+      '{"at":"2026-12-02T10:00:00.000Z","n":12345678901234567890,"nested":[{"at":"2026-12-02T10:00:00.000Z"}]}',
+    );
+    const cyclic: Record<string, unknown> = { n: 1n };
+    cyclic.self = cyclic;
+    expect(() => stringifyLossless(cyclic)).toThrow();
   });
 
   it("keeps a 19-digit evt.time exact and a __proto__ key an own property", () => {
