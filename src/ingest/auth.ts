@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from "node:crypto";
-import type { Request } from "express";
+import type { IncomingMessage } from "node:http";
 
 const digest = (s: string) => createHash("sha256").update(s).digest();
 
@@ -10,14 +10,17 @@ export function tokenMatches(presented: string, expected: string): boolean {
 
 /**
  * The token a request presents: `Authorization: Bearer <token>`, or `?token=<token>` because Falco's
- * http_output cannot send headers.
+ * http_output cannot send headers. A token given twice in the query counts as none.
  */
-export function presentedToken(req: Request): string | null {
-  const header = req.get("authorization");
+export function presentedToken(req: IncomingMessage): string | null {
+  const header = req.headers.authorization;
   if (header) {
     const match = /^Bearer\s+(.+)$/i.exec(header.trim());
     return match ? match[1]!.trim() : null;
   }
-  const query = req.query.token;
-  return typeof query === "string" ? query : null;
+  const url = req.url ?? "";
+  const q = url.indexOf("?");
+  if (q < 0) return null;
+  const tokens = new URLSearchParams(url.slice(q + 1)).getAll("token");
+  return tokens.length === 1 ? tokens[0]! : null;
 }

@@ -6,13 +6,12 @@ import { reportHtml } from "../report/html.js";
 import { reportMarkdown } from "../report/markdown.js";
 import { buildReport } from "../report/report.js";
 import type { KnowledgeBase } from "../enrich/knowledge.js";
-import { type BodyFormat, parseAlertBody } from "../falco/body.js";
 import { stringifyLossless } from "../falco/json.js";
-import { formatIssue } from "../falco/schema.js";
-import { alertsRejected, groupsOpen, queueJobs, register } from "../metrics.js";
+import { groupsOpen, queueJobs, register } from "../metrics.js";
 import { deliveryQueueName } from "../queue/names.js";
 import { routingChannels } from "../route/routes.js";
-import { acceptAlerts, type Intake } from "./accept.js";
+import type { Intake } from "./accept.js";
+import { REDIS_DEADLINE_MS } from "./falco-endpoint.js";
 import { withDeadline } from "../queue/redis.js";
 import { type AlertStore, type GroupInfo, type StoredAlert, stateOf } from "../store/alert-store.js";
 import { presentedToken, tokenMatches } from "./auth.js";
@@ -24,8 +23,6 @@ export interface HttpDeps {
   redis: Redis;
   kb: KnowledgeBase;
   ingestToken: string | undefined;
-  maxBodyBytes: number;
-  maxBatchAlerts?: number;
   log: Logger;
 }
 
@@ -46,21 +43,6 @@ async function refreshQueueMetrics(deps: HttpDeps): Promise<void> {
   groupsOpen.set(await deps.store.openGroups());
 }
 
-/** How long a request may wait on Redis before answering 503. */
-const REDIS_DEADLINE_MS = 2000;
-
-const CONTENT_TYPES: Record<string, BodyFormat> = {
-  "application/json": "json",
-  "text/json": "json",
-  "application/x-ndjson": "ndjson",
-  "application/ndjson": "ndjson",
-  "application/jsonl": "ndjson",
-  "application/x-jsonlines": "ndjson",
-  "application/jsonlines": "ndjson",
-  // Sent by Falco's http_output when json_output is off; parsed as JSON so the error says what to fix.
-  "text/plain": "json",
-};
-
 function fail(res: Response, status: number, error: string, extra: Record<string, unknown> = {}): void {
   res.status(status).json({ error, ...extra });
 }
@@ -71,7 +53,6 @@ export function requireToken(expected: string | undefined) {
     const token = presentedToken(req);
     if (token !== null && tokenMatches(token, expected)) return next();
     res.set("WWW-Authenticate", 'Bearer realm="falco-chatops"');
-    if (req.path === "/falco") alertsRejected.inc({ reason: "unauthorized" });
     fail(
       res,
       401,
@@ -137,8 +118,8 @@ export function alertResource(
 }
 
 /**
- * The HTTP routes falco-chatops serves besides Slack's: ingest, lookup and health. Slack's receiver
- * is mounted on the same app by the composition root.
+ * The HTTP routes falco-chatops serves besides Slack's and POST /falco (see falco-endpoint.ts):
+ * lookup, metrics and health. Slack's receiver is mounted on the same app by the composition root.
  */
 export function createHttpApp(deps: HttpDeps): express.Express {
   const { store, redis, kb, log } = deps;
@@ -160,61 +141,6 @@ export function createHttpApp(deps: HttpDeps): express.Express {
   });
 
   const auth = requireToken(deps.ingestToken);
-
-  app.post(
-    "/falco",
-    auth,
-    (req, res, next) => {
-      const type = (req.get("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
-      if (type !== "" && !(type in CONTENT_TYPES)) {
-        alertsRejected.inc({ reason: "unsupported_type" });
-        return fail(
-          res,
-          415,
-          `Content-Type "${type}" is not supported: send application/json (one Falco alert or an array of them) ` +
-            `or application/x-ndjson (one alert per line); with curl add -H 'Content-Type: application/json'`,
-        );
-      }
-      res.locals.format = CONTENT_TYPES[type] ?? "json";
-      next();
-    },
-    express.raw({ type: () => true, limit: deps.maxBodyBytes }),
-    async (req, res) => {
-      const receivedAt = new Date();
-      const body = Buffer.isBuffer(req.body) ? req.body.toString("utf8") : "";
-      const parsed = parseAlertBody(body, res.locals.format as BodyFormat, receivedAt, deps.maxBatchAlerts);
-      if (!parsed.ok) {
-        alertsRejected.inc({ reason: "bad_request" });
-        const shown = parsed.issues.slice(0, 20);
-        const more = parsed.issues.length - shown.length;
-        return fail(res, 400, shown.map(formatIssue).join("; ") + (more > 0 ? `; and ${more} more` : ""), {
-          issues: shown,
-        });
-      }
-      const alerts = parsed.alerts;
-      try {
-        const { duplicates } = await withDeadline(
-          acceptAlerts(alerts, receivedAt, deps.intake),
-          REDIS_DEADLINE_MS,
-          "storing and queueing alerts",
-        );
-        for (const a of alerts)
-          if (a.repairs.length)
-            log.warn({ uuid: a.uuid, repairs: a.repairs }, "accepted an alert Falco emitted as invalid JSON");
-        log.debug({ accepted: alerts.length, duplicates: duplicates.length }, "alerts accepted");
-        res.status(202).json({ accepted: alerts.length, uuids: alerts.map((a) => a.uuid), duplicates });
-      } catch (error) {
-        alertsRejected.inc({ reason: "redis_unavailable" });
-        log.error({ err: error }, "Redis unavailable: alerts not accepted");
-        res.set("Retry-After", "5");
-        fail(
-          res,
-          503,
-          `Redis is unavailable, nothing was accepted; retry later (${(error as Error).message})`,
-        );
-      }
-    },
-  );
 
   app.get("/metrics", auth, async (_req, res) => {
     try {
@@ -274,14 +200,8 @@ export function finishHttpApp(app: express.Express, log: Logger): void {
   });
   app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
     const e = error as { status?: number; type?: string; limit?: number; message?: string };
-    if (e.type === "entity.too.large") {
-      alertsRejected.inc({ reason: "too_large" });
-      return fail(
-        res,
-        413,
-        `body is larger than MAX_BODY_BYTES (${e.limit} bytes): send fewer alerts per request`,
-      );
-    }
+    if (e.type === "entity.too.large")
+      return fail(res, 413, `body is larger than the ${e.limit} bytes this route accepts`);
     if (e.type === "encoding.unsupported" || e.type === "charset.unsupported")
       return fail(res, 415, `unsupported body encoding: ${e.message}`);
     if (typeof e.status === "number" && e.status >= 400 && e.status < 500)

@@ -5,6 +5,8 @@ import type { Logger } from "pino";
 import type { Config } from "../config/config.js";
 import type { KnowledgeBase } from "../enrich/knowledge.js";
 import { mountQueueBoard } from "../ingest/admin.js";
+import { acceptAlerts, type Intake } from "../ingest/accept.js";
+import { createFalcoEndpoint, isFalcoIngest } from "../ingest/falco-endpoint.js";
 import { createHttpApp, finishHttpApp, requireToken } from "../ingest/http.js";
 import { register, startProcessMetrics } from "../metrics.js";
 import { DeliveryQueues } from "../queue/producer.js";
@@ -50,21 +52,27 @@ export async function startWeb(
     log.error({ redisUrl: redactUrl(redisUrl) }, "Redis is not reachable yet: answering 503 until it is");
   const store = new AlertStore(redis, config.keyPrefix);
   const queues = new DeliveryQueues(queueRedis, config.keyPrefix, config.grouping.updateSeconds * 1000);
+  const intake: Intake = {
+    store,
+    queues,
+    routing: config.routing,
+    grouping: {
+      fields: config.grouping.fields,
+      groupWindowSeconds: config.grouping.windowSeconds,
+      dedupeWindowSeconds: config.grouping.dedupeWindowSeconds,
+      retentionSeconds: config.retentionSeconds,
+    },
+  };
   const app = createHttpApp({
     store,
-    intake: {
-      store,
-      queues,
-      routing: config.routing,
-      grouping: {
-        fields: config.grouping.fields,
-        groupWindowSeconds: config.grouping.windowSeconds,
-        dedupeWindowSeconds: config.grouping.dedupeWindowSeconds,
-        retentionSeconds: config.retentionSeconds,
-      },
-    },
+    intake,
     redis,
     kb,
+    ingestToken: config.ingestToken,
+    log,
+  });
+  const falcoEndpoint = createFalcoEndpoint({
+    accept: (alerts, receivedAt) => acceptAlerts(alerts, receivedAt, intake),
     ingestToken: config.ingestToken,
     maxBodyBytes: config.maxBodyBytes,
     maxBatchAlerts: config.maxBatchAlerts,
@@ -106,8 +114,13 @@ export async function startWeb(
   finishHttpApp(app, log);
   if (config.slack?.appToken && slackApp) await slackApp.start();
 
-  const server = await new Promise<Server>((resolve, reject) => {
-    const s = app.listen(config.port, (error?: Error) => (error ? reject(error) : resolve(s)));
+  const server = createServer((req, res) => (isFalcoIngest(req) ? falcoEndpoint(req, res) : app(req, res)));
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(config.port, () => {
+      server.off("error", reject);
+      resolve();
+    });
   });
   // Falco's http_output keeps connections alive; keep ours open a little longer than typical proxies.
   server.keepAliveTimeout = 65_000;

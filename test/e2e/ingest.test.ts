@@ -1,5 +1,7 @@
 import { readFileSync } from "node:fs";
+import { request as httpRequest } from "node:http";
 import { createServer } from "node:net";
+import { deflateSync, gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Harness, startHarness } from "../helpers/harness.js";
 import { Redis } from "ioredis";
@@ -116,6 +118,65 @@ describe("POST /falco and GET /alerts", () => {
     expect(((await form.json()) as { error: string }).error).toMatch(
       /Content-Type 'application\/json'|-H 'Content-Type: application\/json'/,
     );
+  });
+
+  it("reads gzip and deflate bodies, and refuses an encoding it cannot decode with 415", async () => {
+    const gz = await fetch(`${h.base}/falco`, {
+      method: "POST",
+      headers: { ...auth, "content-encoding": "gzip" },
+      body: gzipSync(alertWith({ uuid: "0000dede-0000-4000-8000-000000000001" })),
+    });
+    expect(gz.status).toBe(202);
+    const deflated = await fetch(`${h.base}/falco`, {
+      method: "POST",
+      headers: { ...auth, "content-encoding": "deflate" },
+      body: deflateSync(alertWith({ uuid: "0000dede-0000-4000-8000-000000000002" })),
+    });
+    expect(deflated.status).toBe(202);
+    for (const uuid of ["0000dede-0000-4000-8000-000000000001", "0000dede-0000-4000-8000-000000000002"])
+      expect((await h.getAlert(uuid, auth)).status).toBe(200);
+
+    const zstd = await fetch(`${h.base}/falco`, {
+      method: "POST",
+      headers: { ...auth, "content-encoding": "zstd" },
+      body: memfd,
+    });
+    expect(zstd.status).toBe(415);
+    expect(((await zstd.json()) as { error: string }).error).toMatch(/Content-Encoding "zstd"/);
+    const corrupt = await fetch(`${h.base}/falco`, {
+      method: "POST",
+      headers: { ...auth, "content-encoding": "gzip" },
+      body: "not gzip at all",
+    });
+    expect(corrupt.status).toBe(415);
+    // A bomb: a small gzip body that inflates past MAX_BODY_BYTES is refused, not inflated in full.
+    const bomb = await fetch(`${h.base}/falco`, {
+      method: "POST",
+      headers: { ...auth, "content-encoding": "gzip" },
+      body: gzipSync(Buffer.alloc(10 * 1024 * 1024, 32)),
+    });
+    expect(bomb.status).toBe(413);
+  });
+
+  it("answers 413 for a streamed body without Content-Length once it passes the limit", async () => {
+    const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = httpRequest(
+        `${h.base}/falco`,
+        { method: "POST", headers: { ...auth, "transfer-encoding": "chunked" } },
+        (res) => {
+          let body = "";
+          res.on("data", (d: Buffer) => (body += d.toString()));
+          res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+        },
+      );
+      req.on("error", reject);
+      // 80 KiB in 8 KiB chunks, past the 64 KiB limit; the server may close before the last ones.
+      const chunk = "x".repeat(8192);
+      for (let i = 0; i < 10; i++) req.write(chunk);
+      req.end();
+    });
+    expect(answer.status).toBe(413);
+    expect(answer.body).toMatch(/MAX_BODY_BYTES/);
   });
 
   it("answers 404 for unknown alerts and routes", async () => {
