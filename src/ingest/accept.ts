@@ -17,31 +17,38 @@ export interface Accepted {
   duplicates: string[];
 }
 
+/** One request's alerts. */
+export interface IntakeBatch {
+  alerts: FalcoAlert[];
+  receivedAt: Date;
+}
+
 /**
- * Stores a batch of alerts and queues what Slack must see: the first alert of each new group gets
+ * Stores batches of alerts and queues what Slack must see: the first alert of each new group gets
  * a post, later ones an update of their group's message. Alerts below MIN_PRIORITY are stored only.
- * Returns only after everything is stored and queued, so a 202 never covers a lost alert.
+ * Resolves only after everything is stored and queued, so a 202 never covers a lost alert; several
+ * requests' batches go in one store call and one queue call per channel.
  */
-export async function acceptAlerts(
-  alerts: FalcoAlert[],
-  receivedAt: Date,
-  intake: Intake,
-): Promise<Accepted> {
-  const items = alerts.map((alert) => {
-    const decision = routeAlert(alert, intake.routing);
-    return {
-      alert,
-      channel: decision.channel,
-      post: decision.post,
-      groupKey: groupKeyOf(alert, intake.grouping.fields),
-      sample: sampleOf(alert),
-      contentKey: contentKeyOf(alert),
-    };
-  });
-  const outcomes = await intake.store.createMany(items, receivedAt, intake.grouping);
+export async function acceptBatches(batches: IntakeBatch[], intake: Intake): Promise<Accepted[]> {
+  const items = batches.flatMap(({ alerts, receivedAt }) =>
+    alerts.map((alert) => {
+      const decision = routeAlert(alert, intake.routing);
+      return {
+        alert,
+        receivedAt,
+        channel: decision.channel,
+        post: decision.post,
+        groupKey: groupKeyOf(alert, intake.grouping.fields),
+        sample: sampleOf(alert),
+        contentKey: contentKeyOf(alert),
+      };
+    }),
+  );
+  const outcomes = await intake.store.createMany(items, intake.grouping);
   const posts: { channel: string; uuid: string }[] = [];
   const updates: { channel: string; leader: string }[] = [];
-  const duplicates: string[] = [];
+  /** Per item: not stored again (a uuid already stored, or a re-sent copy). */
+  const duplicate: boolean[] = [];
   outcomes.forEach((outcome, i) => {
     const item = items[i]!;
     alertsAccepted.inc({
@@ -50,24 +57,88 @@ export async function acceptAlerts(
     });
     switch (outcome.kind) {
       case "leader":
+        if (item.post) posts.push({ channel: item.channel, uuid: item.alert.uuid });
+        break;
       case "undelivered":
+        // Stored already, by an earlier request (or earlier in this one) that may have failed
+        // before queueing it: queue it again, which the job id makes a no-op otherwise.
+        duplicate[i] = true;
         if (item.post) posts.push({ channel: item.channel, uuid: item.alert.uuid });
         break;
       case "member":
         if (item.post) updates.push({ channel: item.channel, leader: outcome.leader });
         break;
       case "duplicate":
-        duplicates.push(item.alert.uuid);
+        duplicate[i] = true;
         break;
       case "copy":
         // The copy is counted as the original. Queue the original again in case an earlier request
         // stored it but failed before queueing it: the job id makes this a no-op otherwise.
-        duplicates.push(item.alert.uuid);
+        duplicate[i] = true;
         if (item.post) posts.push({ channel: item.channel, uuid: outcome.original });
         break;
     }
   });
-  await intake.queues.enqueuePosts(posts);
-  await intake.queues.enqueueUpdates(updates);
-  return { duplicates };
+  await Promise.all([intake.queues.enqueuePosts(posts), intake.queues.enqueueUpdates(updates)]);
+  let offset = 0;
+  return batches.map(({ alerts }) => {
+    const first = offset;
+    offset += alerts.length;
+    return { duplicates: alerts.filter((_, j) => duplicate[first + j]).map((a) => a.uuid) };
+  });
+}
+
+/** Stores and queues one request's alerts (see acceptBatches). */
+export async function acceptAlerts(
+  alerts: FalcoAlert[],
+  receivedAt: Date,
+  intake: Intake,
+): Promise<Accepted> {
+  const [accepted] = await acceptBatches([{ alerts, receivedAt }], intake);
+  return accepted!;
+}
+
+/** Alerts in one commit at most: larger requests are already one script call per 250 alerts. */
+const COMMIT_ALERTS = 250;
+
+/**
+ * Group commit for ingest: the small requests whose bodies arrive in one turn of the event loop
+ * (Falco's http_output sends one alert per request) are stored and queued together, with one
+ * script call and one queue call per channel, instead of a round trip each. Under load that is
+ * dozens of requests per call; alone, a request waits for nothing but the end of the current turn.
+ * Each request still gets its own answer, and a failure fails every request of that commit (each
+ * answers 503 and its sender retries; nothing is half-kept, as one script call stores a request's
+ * alerts). Requests of COMMIT_ALERTS or more go alone: merging them gains nothing and holds more
+ * alerts in memory at once (measured: higher RSS, lower throughput).
+ */
+export class IntakeCommitter {
+  private pending: { batch: IntakeBatch; resolve: (a: Accepted) => void; reject: (e: unknown) => void }[] =
+    [];
+  private pendingAlerts = 0;
+
+  constructor(private readonly intake: Intake) {}
+
+  accept(alerts: FalcoAlert[], receivedAt: Date): Promise<Accepted> {
+    if (alerts.length >= COMMIT_ALERTS) return acceptAlerts(alerts, receivedAt, this.intake);
+    return new Promise<Accepted>((resolve, reject) => {
+      if (this.pending.length === 0) setImmediate(() => this.commit());
+      this.pending.push({ batch: { alerts, receivedAt }, resolve, reject });
+      this.pendingAlerts += alerts.length;
+      if (this.pendingAlerts >= COMMIT_ALERTS) this.commit();
+    });
+  }
+
+  private commit(): void {
+    const turn = this.pending;
+    if (turn.length === 0) return; // committed early, when it filled up
+    this.pending = [];
+    this.pendingAlerts = 0;
+    acceptBatches(
+      turn.map((p) => p.batch),
+      this.intake,
+    ).then(
+      (results) => turn.forEach((p, i) => p.resolve(results[i]!)),
+      (error: unknown) => turn.forEach((p) => p.reject(error)),
+    );
+  }
 }

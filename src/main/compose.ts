@@ -5,7 +5,7 @@ import type { Logger } from "pino";
 import type { Config } from "../config/config.js";
 import type { KnowledgeBase } from "../enrich/knowledge.js";
 import { mountQueueBoard } from "../ingest/admin.js";
-import { acceptAlerts, type Intake } from "../ingest/accept.js";
+import { type Intake, IntakeCommitter } from "../ingest/accept.js";
 import { createFalcoEndpoint, isFalcoIngest } from "../ingest/falco-endpoint.js";
 import { createHttpApp, finishHttpApp, requireToken } from "../ingest/http.js";
 import { register, startProcessMetrics } from "../metrics.js";
@@ -71,8 +71,9 @@ export async function startWeb(
     ingestToken: config.ingestToken,
     log,
   });
+  const committer = new IntakeCommitter(intake);
   const falcoEndpoint = createFalcoEndpoint({
-    accept: (alerts, receivedAt) => acceptAlerts(alerts, receivedAt, intake),
+    accept: (alerts, receivedAt) => committer.accept(alerts, receivedAt),
     ingestToken: config.ingestToken,
     maxBodyBytes: config.maxBodyBytes,
     maxBatchAlerts: config.maxBatchAlerts,

@@ -51,18 +51,29 @@ export class DeliveryQueues {
 
   /** Queues first messages, grouped by channel. */
   async enqueuePosts(posts: { channel: string; uuid: string }[]): Promise<void> {
-    const byChannel = new Map<string, string[]>();
-    for (const p of posts) byChannel.set(p.channel, [...(byChannel.get(p.channel) ?? []), p.uuid]);
+    const byChannel = new Map<string, Set<string>>();
+    for (const p of posts) {
+      const uuids = byChannel.get(p.channel) ?? new Set<string>();
+      uuids.add(p.uuid);
+      byChannel.set(p.channel, uuids);
+    }
     await Promise.all(
-      [...byChannel].map(([channel, uuids]) =>
-        this.queue(channel).addBulk(
-          [...new Set(uuids)].map((uuid) => ({
+      [...byChannel].map(([channel, uuids]) => {
+        const queue = this.queue(channel);
+        // One job: a plain call. addBulk sends a MULTI, and ioredis copies every script BullMQ
+        // defines on the connection into each one.
+        if (uuids.size === 1) {
+          const [uuid] = uuids;
+          return queue.add(POST_JOB, { uuid: uuid! }, { jobId: uuid!, priority: POST_PRIORITY });
+        }
+        return queue.addBulk(
+          [...uuids].map((uuid) => ({
             name: POST_JOB,
             data: { uuid },
             opts: { jobId: uuid, priority: POST_PRIORITY },
           })),
-        ),
-      ),
+        );
+      }),
     );
   }
 

@@ -63,6 +63,8 @@ export interface NewAlert {
   groupKey: string;
   sample: string;
   contentKey: string;
+  /** When the request carrying it arrived. */
+  receivedAt: Date;
 }
 
 export interface CreateOptions {
@@ -105,16 +107,17 @@ export type ClaimResult =
 // costs one script call instead of one per alert.
 // KEYS: 1 ids (prefix index), 2 by-time index (also the "recent" list), then per alert: alert hash,
 // alert body, seen (content key), group pointer.
-// ARGV: 1 receivedAt, 2 score (ms), 3 group window s (0: no grouping), 4 alert key prefix, 5 dedupe
-// window s (0: off), 6 retention s, then per alert: body JSON, uuid, delivery status, delivery time
-// ('' when none), sample, channel, post ("1"/"0").
+// ARGV: 1 retention cut-off score (ms; older index entries are removed), 2 group window s (0: no
+// grouping), 3 alert key prefix, 4 dedupe window s (0: off), 5 retention s, then per alert: body
+// JSON, uuid, delivery status, delivery time ('' when none), sample, channel, post ("1"/"0"),
+// receivedAt, score (receivedAt in ms).
 // Returns, per alert, three values: 'duplicate' (uuid stored and handled), 'undelivered' (stored,
 // not yet delivered: enqueue again, BullMQ's job id keeps that idempotent), 'copy' + original uuid,
 // 'leader', or 'member' + leader uuid + occurrences ('' where a value does not apply).
 const CREATE_SCRIPT = `
 local out = {}
-local receivedAt, score, window, prefix, dedupe, retention = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
-local function create(alertKey, bodyKey, seenKey, groupKey, body, uuid, status, deliveryAt, sample, channel, post)
+local cutoff, window, prefix, dedupe, retention = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+local function create(alertKey, bodyKey, seenKey, groupKey, body, uuid, status, deliveryAt, sample, channel, post, receivedAt, score)
   if redis.call('EXISTS', bodyKey) == 1 or redis.call('HEXISTS', alertKey, 'alert') == 1 then
     local stored = redis.call('HGET', alertKey, 'deliveryStatus')
     if stored == 'pending' then return 'undelivered' end
@@ -156,15 +159,15 @@ local function create(alertKey, bodyKey, seenKey, groupKey, body, uuid, status, 
 end
 local n = (#KEYS - 2) / 4
 for i = 0, n - 1 do
-  local k, a = 2 + i * 4, 6 + i * 7
+  local k, a = 2 + i * 4, 5 + i * 9
   local kind, x, y = create(KEYS[k + 1], KEYS[k + 2], KEYS[k + 3], KEYS[k + 4],
-    ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4], ARGV[a + 5], ARGV[a + 6], ARGV[a + 7])
+    ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4], ARGV[a + 5], ARGV[a + 6], ARGV[a + 7], ARGV[a + 8], ARGV[a + 9])
   out[#out + 1] = kind
   out[#out + 1] = x or ''
   out[#out + 1] = y or ''
 end
 -- Retention: alerts' keys expire by themselves; their index entries are removed a few at a time here.
-local expired = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', tonumber(score) - tonumber(retention) * 1000, 'LIMIT', 0, 100)
+local expired = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', cutoff, 'LIMIT', 0, 100)
 for _, old in ipairs(expired) do
   redis.call('ZREM', KEYS[1], old)
   redis.call('ZREM', KEYS[2], old)
@@ -264,12 +267,13 @@ export class AlertStore {
    * Stores each alert unless its uuid is already stored or it is a re-sent copy, and puts it in its
    * group. One round trip for the whole batch.
    */
-  async createMany(items: NewAlert[], receivedAt: Date, options: CreateOptions): Promise<CreateOutcome[]> {
+  async createMany(items: NewAlert[], options: CreateOptions): Promise<CreateOutcome[]> {
     const call = (target: Scripts, chunk: NewAlert[]) => {
+      let latest = 0;
+      for (const item of chunk) latest = Math.max(latest, item.receivedAt.getTime());
       const keys = [this.idsKey, this.byTimeKey];
       const args = [
-        receivedAt.toISOString(),
-        String(receivedAt.getTime()),
+        String(latest - options.retentionSeconds * 1000),
         String(options.groupWindowSeconds),
         `${this.prefix}:alert:`,
         String(options.dedupeWindowSeconds),
@@ -279,6 +283,7 @@ export class AlertStore {
         const { alert } = item;
         const body: StoredBody = { alert, groupKey: item.groupKey };
         const alertKey = this.alertKey(alert.uuid);
+        const receivedAt = item.receivedAt.toISOString();
         keys.push(
           alertKey,
           `${alertKey}:body`,
@@ -289,10 +294,12 @@ export class AlertStore {
           stringifyLossless(body),
           alert.uuid,
           item.post ? "pending" : "not_posted",
-          item.post ? "" : receivedAt.toISOString(),
+          item.post ? "" : receivedAt,
           item.sample,
           item.channel,
           item.post ? "1" : "0",
+          receivedAt,
+          String(item.receivedAt.getTime()),
         );
       }
       return target.fcCreate(keys.length, ...keys, ...args);

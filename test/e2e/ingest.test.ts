@@ -179,6 +179,39 @@ describe("POST /falco and GET /alerts", () => {
     expect(answer.body).toMatch(/MAX_BODY_BYTES/);
   });
 
+  it("answers each of many simultaneous requests for its own alerts, committed together", async () => {
+    const uuids = Array.from(
+      { length: 40 },
+      (_, i) => `0000eeee-0000-4000-8000-${String(i).padStart(12, "0")}`,
+    );
+    // Every uuid sent twice at once: exactly one of the two requests stores it.
+    const answers = await Promise.all(
+      [...uuids, ...uuids].map(async (uuid) => {
+        const res = await h.postAlerts(alertWith({ uuid, hostname: `host-${uuid.slice(-2)}` }), auth);
+        return {
+          uuid,
+          status: res.status,
+          body: (await res.json()) as { uuids: string[]; duplicates: string[] },
+        };
+      }),
+    );
+    expect(answers.every((a) => a.status === 202)).toBe(true);
+    for (const uuid of uuids) {
+      const mine = answers.filter((a) => a.uuid === uuid);
+      expect(mine.map((a) => a.body.uuids)).toEqual([[uuid], [uuid]]);
+      expect(mine.map((a) => a.body.duplicates.length).sort()).toEqual([0, 1]);
+    }
+    for (const uuid of uuids)
+      await waitFor(
+        async () => ((await (await h.getAlert(uuid, auth)).json()) as { slack: unknown }).slack,
+        `${uuid} posted`,
+      );
+    const posts = h
+      .slack!.callsOf("chat.postMessage")
+      .filter((c) => JSON.stringify(c.args).includes("0000eeee"));
+    expect(posts).toHaveLength(uuids.length);
+  });
+
   it("answers 404 for unknown alerts and routes", async () => {
     const res = await h.getAlert("ffffffff-ffff-4fff-8fff-ffffffffffff", auth);
     expect(res.status).toBe(404);

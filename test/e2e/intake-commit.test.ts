@@ -1,0 +1,112 @@
+import { readFileSync } from "node:fs";
+import { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseAlertBody } from "../../src/falco/body.js";
+import type { FalcoAlert } from "../../src/falco/alert.js";
+import { type Intake, IntakeCommitter } from "../../src/ingest/accept.js";
+import { DeliveryQueues } from "../../src/queue/producer.js";
+import { DEFAULT_GROUP_FIELDS } from "../../src/route/grouping.js";
+import { AlertStore } from "../../src/store/alert-store.js";
+import { TEST_REDIS_URL, dropPrefix, uniquePrefix } from "../helpers/redis.js";
+
+const shell = JSON.parse(
+  readFileSync(new URL("../../examples/terminal-shell.json", import.meta.url), "utf8"),
+) as Record<string, unknown>;
+
+function alert(uuid: string, hostname = `host-${uuid.slice(-4)}`): FalcoAlert {
+  const parsed = parseAlertBody(JSON.stringify({ ...shell, uuid, hostname }), "json");
+  if (!parsed.ok) throw new Error("example alert does not parse");
+  return parsed.alerts[0]!;
+}
+const uuid = (i: number) => `0000abab-0000-4000-8000-${String(i).padStart(12, "0")}`;
+
+describe("group commit of small requests (IntakeCommitter) against real Redis", () => {
+  const prefix = uniquePrefix("commit");
+  let redis: Redis;
+  let intake: Intake;
+  let calls: number[];
+
+  beforeAll(() => {
+    redis = new Redis(TEST_REDIS_URL);
+    const store = new AlertStore(redis, prefix);
+    calls = [];
+    // The real store, counting how many script calls' worth of alerts each createMany carries.
+    const createMany = store.createMany.bind(store);
+    store.createMany = (items, options) => {
+      calls.push(items.length);
+      return createMany(items, options);
+    };
+    intake = {
+      store,
+      queues: new DeliveryQueues(redis, prefix, 3000),
+      routing: { defaultChannel: "C0COMMIT", routes: [], minPriority: "Debug" },
+      grouping: {
+        fields: DEFAULT_GROUP_FIELDS,
+        groupWindowSeconds: 600,
+        dedupeWindowSeconds: 600,
+        retentionSeconds: 3600,
+      },
+    };
+  });
+  afterAll(async () => {
+    await intake.queues.close();
+    redis.disconnect();
+    await dropPrefix(prefix);
+  });
+
+  it("stores the requests of one turn with one call, and answers each for its own alerts", async () => {
+    const received = new Date("2026-12-02T10:00:00Z");
+    // Alone, a request is committed at the end of its turn, by itself.
+    expect(await new IntakeCommitter(intake).accept([alert(uuid(1))], received)).toEqual({ duplicates: [] });
+    expect(calls).toEqual([1]);
+
+    calls.length = 0;
+    const committer = new IntakeCommitter(intake);
+    const requests = [
+      [alert(uuid(2))],
+      [alert(uuid(3)), alert(uuid(4))],
+      [alert(uuid(2))], // the first request's alert again, in the same turn
+      [alert(uuid(1))], // stored by an earlier commit
+    ];
+    const results = await Promise.all(requests.map((alerts) => committer.accept(alerts, received)));
+    expect(calls).toEqual([5]);
+    expect(results).toEqual([
+      { duplicates: [] },
+      { duplicates: [] },
+      { duplicates: [uuid(2)] },
+      { duplicates: [uuid(1)] },
+    ]);
+    for (const i of [1, 2, 3, 4]) expect(await intake.store.get(uuid(i))).not.toBeNull();
+    const queue = intake.queues.queue("C0COMMIT");
+    expect((await queue.getJobs(["prioritized", "waiting"])).map((j) => j.id).sort()).toEqual(
+      [1, 2, 3, 4].map(uuid),
+    );
+  });
+
+  it("sends a request of 250 alerts or more on its own, and fills a commit at 250", async () => {
+    const committer = new IntakeCommitter(intake);
+    calls.length = 0;
+    const received = new Date();
+    const big = Array.from({ length: 300 }, (_, i) => alert(uuid(1000 + i)));
+    const small = Array.from({ length: 260 }, (_, i) => [alert(uuid(2000 + i))]);
+    await Promise.all([committer.accept(big, received), ...small.map((a) => committer.accept(a, received))]);
+    expect(calls).toEqual([300, 250, 10]);
+  });
+
+  it("fails every request of a commit when the store fails, and keeps none of them", async () => {
+    const broken = new Redis(TEST_REDIS_URL, {
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+      enableOfflineQueue: false,
+    });
+    broken.on("error", () => {}); // the rejected calls are what this test looks at
+    const committer = new IntakeCommitter({ ...intake, store: new AlertStore(broken, prefix) });
+    const results = await Promise.allSettled([
+      committer.accept([alert(uuid(3001))], new Date()),
+      committer.accept([alert(uuid(3002))], new Date()),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(["rejected", "rejected"]);
+    for (const i of [3001, 3002]) expect(await intake.store.get(uuid(i))).toBeNull();
+    broken.disconnect();
+  });
+});
