@@ -77,21 +77,31 @@ export class DeliveryQueues {
     );
   }
 
-  /** Queues one update of each group's message at the end of the current time slot. */
+  /** The update jobs this process has added in the current slot (see enqueueUpdates). */
+  private updatesAdded = { slot: -1, ids: new Set<string>() };
+
+  /**
+   * Queues one update of each group's message at the end of the current time slot. BullMQ refuses a
+   * second job with the same id; the ids this process already added in the slot are not even sent,
+   * since in a storm every alert of a group would otherwise cost an add that changes nothing.
+   */
   async enqueueUpdates(updates: { channel: string; leader: string }[], now = Date.now()): Promise<void> {
     const slot = Math.floor(now / this.updateEveryMs);
     const delay = (slot + 1) * this.updateEveryMs - now;
+    if (this.updatesAdded.slot !== slot) this.updatesAdded = { slot, ids: new Set() };
+    const added = this.updatesAdded.ids;
     const seen = new Set<string>();
     await Promise.all(
-      updates.map(({ channel, leader }) => {
+      updates.map(async ({ channel, leader }) => {
         const jobId = `update-${leader}-${slot}`;
-        if (seen.has(jobId)) return Promise.resolve();
+        if (seen.has(jobId) || added.has(jobId)) return;
         seen.add(jobId);
-        return this.queue(channel).add(
+        await this.queue(channel).add(
           UPDATE_JOB,
           { uuid: leader },
           { jobId, delay, priority: UPDATE_PRIORITY, attempts: 3 },
         );
+        added.add(jobId);
       }),
     );
   }

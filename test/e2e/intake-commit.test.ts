@@ -93,6 +93,25 @@ describe("group commit of small requests (IntakeCommitter) against real Redis", 
     expect(calls).toEqual([300, 250, 10]);
   });
 
+  it("sends a group's update job once per slot, not once per alert of the storm", async () => {
+    const queues = new DeliveryQueues(redis, prefix, 3000);
+    const queue = queues.queue("C0UPDATES");
+    const added: string[] = [];
+    const add = queue.add.bind(queue);
+    queue.add = (name, data, opts) => {
+      added.push(opts!.jobId!);
+      return add(name, data, opts);
+    };
+    const slot = 1_000_000;
+    const at = slot * 3000 + 100;
+    for (let i = 0; i < 5; i++)
+      await queues.enqueueUpdates([{ channel: "C0UPDATES", leader: uuid(1) }], at + i * 10);
+    await queues.enqueueUpdates([{ channel: "C0UPDATES", leader: uuid(1) }], at + 3000);
+    expect(added).toEqual([`update-${uuid(1)}-${slot}`, `update-${uuid(1)}-${slot + 1}`]);
+    expect((await queue.getJobs(["delayed"])).map((j) => j.id).sort()).toEqual(added.sort());
+    await queues.close();
+  });
+
   it("fails every request of a commit when the store fails, and keeps none of them", async () => {
     const broken = new Redis(TEST_REDIS_URL, {
       lazyConnect: true,
