@@ -126,8 +126,9 @@ try {
     SLACK_API_URL: slack.apiUrl,
     ROUTES_FILE: routesFile,
     SLACK_MAX_POSTS_PER_SECOND: "1",
-    MIN_PRIORITY: "emergency", // ingest figures: store and queue nothing for Slack
-    GROUP_WINDOW_SECONDS: "0",
+    // Ingest figures at the defaults: every alert stored, grouped (50 hosts: 50 groups) and queued
+    // for Slack, a post for each group's first alert and debounced updates after. No worker runs
+    // during them, so the jobs wait in Redis.
   };
   const web = start(resolve(ROOT, "dist/src/main/web.js"), env);
   children.push(web.child);
@@ -137,7 +138,7 @@ try {
   const ours = await load(`http://127.0.0.1:${webPort}/falco`, 10, 64, () => alert());
   const bare = await load(`http://127.0.0.1:${basePort}/`, 10, 64, () => alert());
   console.log(
-    `\nSingle-alert POST /falco, 64 connections, 10 s (${ours.requests.toLocaleString("en-US")} alerts)`,
+    `\nSingle-alert POST /falco, 64 connections, 10 s (${ours.requests.toLocaleString("en-US")} alerts, default grouping)`,
   );
   console.log(
     `  falco-chatops web:  ${Math.round(ours.perSecond)} alerts/s, p50 ${ours.p50.toFixed(1)} ms, p99 ${ours.p99.toFixed(1)} ms, failed ${ours.failed}`,
@@ -169,6 +170,20 @@ try {
   );
   web.child.kill("SIGTERM");
   baseline.child.kill("SIGTERM");
+
+  // 3b. The worst case for ingest: grouping off, so that every alert gets its own post job.
+  const ungrouped = start(resolve(ROOT, "dist/src/main/web.js"), { ...env, GROUP_WINDOW_SECONDS: "0" });
+  children.push(ungrouped.child);
+  const ungroupedPort = await ungrouped.port;
+  await load(`http://127.0.0.1:${ungroupedPort}/falco`, 2, 32, () => alert()); // warm-up
+  const each = await load(`http://127.0.0.1:${ungroupedPort}/falco`, 10, 64, () => alert());
+  console.log(
+    "\nSingle-alert POST /falco with GROUP_WINDOW_SECONDS=0 (one post job per alert), 64 connections, 10 s",
+  );
+  console.log(
+    `  ${Math.round(each.perSecond)} alerts/s, p50 ${each.p50.toFixed(1)} ms, p99 ${each.p99.toFixed(1)} ms, failed ${each.failed}; ratio to bare ${(each.perSecond / bare.perSecond).toFixed(2)}`,
+  );
+  ungrouped.child.kill("SIGTERM");
   await redis.flushall();
   const before = Number(/used_memory:(\d+)/.exec(await redis.info("memory"))?.[1] ?? 0);
 
