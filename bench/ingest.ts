@@ -95,6 +95,32 @@ async function load(
   };
 }
 
+type LoadResult = Awaited<ReturnType<typeof load>>;
+
+/**
+ * Runs each load in turn, `rounds` times, and adds up each one's rounds: requests and rate over all
+ * of its rounds, p50 their mean, p99 their worst.
+ */
+async function interleaved(
+  loads: [() => Promise<LoadResult>, () => Promise<LoadResult>],
+  rounds: number,
+): Promise<[LoadResult, LoadResult]> {
+  const results: [LoadResult[], LoadResult[]] = [[], []];
+  for (let r = 0; r < rounds; r++) for (const [i, run] of loads.entries()) results[i]!.push(await run());
+  const total = (runs: LoadResult[]): LoadResult => {
+    const requests = runs.reduce((n, x) => n + x.requests, 0);
+    const seconds = runs.reduce((n, x) => n + x.requests / x.perSecond, 0);
+    return {
+      requests,
+      perSecond: requests / seconds,
+      p50: runs.reduce((n, x) => n + x.p50, 0) / runs.length,
+      p99: Math.max(...runs.map((x) => x.p99)),
+      failed: runs.reduce((n, x) => n + x.failed, 0),
+    };
+  };
+  return [total(results[0]), total(results[1])];
+}
+
 const redisPort = await freePort();
 const redisServer = spawn("redis-server", ["--port", String(redisPort), "--save", "", "--appendonly", "no"], {
   stdio: "ignore",
@@ -142,10 +168,17 @@ try {
   const [basePort, webPort] = [await baseline.port, await web.port];
   await load(`http://127.0.0.1:${webPort}/falco`, 2, 32, () => alert()); // warm-up
   await load(`http://127.0.0.1:${basePort}/`, 2, 32, () => alert());
-  const ours = await load(`http://127.0.0.1:${webPort}/falco`, 10, 64, () => alert());
-  const bare = await load(`http://127.0.0.1:${basePort}/`, 10, 64, () => alert());
+  // Interleaved, 5 s each, twice: this machine's speed drifts from one minute to the next, and a
+  // ratio of two runs taken one after the other would carry that drift.
+  const [ours, bare] = await interleaved(
+    [
+      () => load(`http://127.0.0.1:${webPort}/falco`, 5, 64, () => alert()),
+      () => load(`http://127.0.0.1:${basePort}/`, 5, 64, () => alert()),
+    ],
+    2,
+  );
   console.log(
-    `\nSingle-alert POST /falco, 64 connections, 10 s (${ours.requests.toLocaleString("en-US")} alerts, default grouping)`,
+    `\nSingle-alert POST /falco, 64 connections, 2 × 5 s interleaved with the bare server (${ours.requests.toLocaleString("en-US")} alerts, default grouping)`,
   );
   console.log(
     `  falco-chatops web:  ${Math.round(ours.perSecond)} alerts/s, p50 ${ours.p50.toFixed(1)} ms, p99 ${ours.p99.toFixed(1)} ms, failed ${ours.failed}`,
@@ -176,20 +209,26 @@ try {
     `  Redis used_memory: ${(used / 2 ** 20).toFixed(0)} MB for ${baselineKeys} keys incl. the baseline's`,
   );
   web.child.kill("SIGTERM");
-  baseline.child.kill("SIGTERM");
 
   // 3b. The worst case for ingest: grouping off, so that every alert gets its own post job.
   const ungrouped = start(resolve(ROOT, "dist/src/main/web.js"), { ...env, GROUP_WINDOW_SECONDS: "0" });
   children.push(ungrouped.child);
   const ungroupedPort = await ungrouped.port;
   await load(`http://127.0.0.1:${ungroupedPort}/falco`, 2, 32, () => alert()); // warm-up
-  const each = await load(`http://127.0.0.1:${ungroupedPort}/falco`, 10, 64, () => alert());
-  console.log(
-    "\nSingle-alert POST /falco with GROUP_WINDOW_SECONDS=0 (one post job per alert), 64 connections, 10 s",
+  const [each, bareAgain] = await interleaved(
+    [
+      () => load(`http://127.0.0.1:${ungroupedPort}/falco`, 5, 64, () => alert()),
+      () => load(`http://127.0.0.1:${basePort}/`, 5, 64, () => alert()),
+    ],
+    2,
   );
   console.log(
-    `  ${Math.round(each.perSecond)} alerts/s, p50 ${each.p50.toFixed(1)} ms, p99 ${each.p99.toFixed(1)} ms, failed ${each.failed}; ratio to bare ${(each.perSecond / bare.perSecond).toFixed(2)}`,
+    "\nSingle-alert POST /falco with GROUP_WINDOW_SECONDS=0 (one post job per alert), 64 connections, 2 × 5 s interleaved",
   );
+  console.log(
+    `  ${Math.round(each.perSecond)} alerts/s, p50 ${each.p50.toFixed(1)} ms, p99 ${each.p99.toFixed(1)} ms, failed ${each.failed}; bare ${Math.round(bareAgain.perSecond)} req/s; ratio ${(each.perSecond / bareAgain.perSecond).toFixed(2)}`,
+  );
+  baseline.child.kill("SIGTERM");
   ungrouped.child.kill("SIGTERM");
   await redis.flushall();
   const before = Number(/used_memory:(\d+)/.exec(await redis.info("memory"))?.[1] ?? 0);
