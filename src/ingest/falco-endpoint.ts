@@ -178,7 +178,7 @@ export function createFalcoEndpoint(deps: FalcoEndpointDeps) {
             { connection: "close" },
           );
         }
-        alertsRejected.inc({ reason: "bad_request" });
+        alertsRejected.inc({ reason: "unsupported_type" });
         const encoding = req.headers["content-encoding"] ?? "";
         return fail(
           res,
