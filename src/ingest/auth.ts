@@ -12,7 +12,7 @@ export function tokenMatches(presented: string, expected: string): boolean {
  * The token a request presents: `Authorization: Bearer <token>`, or `?token=<token>` because Falco's
  * http_output cannot send headers. A token given twice in the query counts as none.
  */
-export function presentedToken(req: IncomingMessage): string | null {
+function presentedToken(req: IncomingMessage): string | null {
   const header = req.headers.authorization;
   if (header) {
     const match = /^Bearer\s+(.+)$/i.exec(header.trim());
@@ -23,4 +23,19 @@ export function presentedToken(req: IncomingMessage): string | null {
   if (q < 0) return null;
   const tokens = new URLSearchParams(url.slice(q + 1)).getAll("token");
   return tokens.length === 1 ? tokens[0]! : null;
+}
+
+/** The challenge sent with every 401. */
+export const AUTH_CHALLENGE = 'Bearer realm="falco-chatops"';
+
+/**
+ * Why a request may not pass, or null when it may: no token is configured, or it presents the
+ * right one. One check for POST /falco and the Express routes, so both answer alike.
+ */
+export function tokenProblem(req: IncomingMessage, expected: string | undefined): string | null {
+  if (!expected) return null;
+  const token = presentedToken(req);
+  if (token === null)
+    return "missing token: send Authorization: Bearer <INGEST_TOKEN>, or add ?token=<INGEST_TOKEN> to the URL";
+  return tokenMatches(token, expected) ? null : "wrong token: it does not match INGEST_TOKEN";
 }

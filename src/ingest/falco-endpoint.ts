@@ -6,9 +6,9 @@ import type { FalcoAlert } from "../falco/alert.js";
 import { type BodyFormat, parseAlertBody } from "../falco/body.js";
 import { formatIssue } from "../falco/schema.js";
 import { alertsRejected } from "../metrics.js";
-import { withDeadline } from "../queue/redis.js";
+import { REDIS_DEADLINE_MS, withDeadline } from "../queue/redis.js";
 import type { Accepted } from "./accept.js";
-import { presentedToken, tokenMatches } from "./auth.js";
+import { AUTH_CHALLENGE, tokenProblem } from "./auth.js";
 
 /*
  * POST /falco is the one hot path: every alert Falco raises comes through it, one request each from
@@ -25,9 +25,6 @@ export interface FalcoEndpointDeps {
   maxBatchAlerts?: number;
   log: Logger;
 }
-
-/** How long a request may wait on Redis before answering 503. */
-export const REDIS_DEADLINE_MS = 2000;
 
 const CONTENT_TYPES: Record<string, BodyFormat> = {
   "application/json": "json",
@@ -138,20 +135,10 @@ function readBody(
 export function createFalcoEndpoint(deps: FalcoEndpointDeps) {
   const { log } = deps;
   return (req: IncomingMessage, res: ServerResponse): void => {
-    if (deps.ingestToken) {
-      const token = presentedToken(req);
-      if (token === null || !tokenMatches(token, deps.ingestToken)) {
-        alertsRejected.inc({ reason: "unauthorized" });
-        return fail(
-          res,
-          401,
-          token === null
-            ? "missing token: send Authorization: Bearer <INGEST_TOKEN>, or add ?token=<INGEST_TOKEN> to the URL"
-            : "wrong token: it does not match INGEST_TOKEN",
-          {},
-          { "www-authenticate": 'Bearer realm="falco-chatops"' },
-        );
-      }
+    const problem = tokenProblem(req, deps.ingestToken);
+    if (problem !== null) {
+      alertsRejected.inc({ reason: "unauthorized" });
+      return fail(res, 401, problem, {}, { "www-authenticate": AUTH_CHALLENGE });
     }
     const type = (req.headers["content-type"] ?? "").split(";")[0]!.trim().toLowerCase();
     if (type !== "" && !(type in CONTENT_TYPES)) {

@@ -11,10 +11,9 @@ import { groupsOpen, queueJobs, register } from "../metrics.js";
 import { deliveryQueueName } from "../queue/names.js";
 import { routingChannels } from "../route/routes.js";
 import type { Intake } from "./accept.js";
-import { REDIS_DEADLINE_MS } from "./falco-endpoint.js";
-import { withDeadline } from "../queue/redis.js";
+import { REDIS_DEADLINE_MS, withDeadline } from "../queue/redis.js";
 import { type AlertStore, type GroupInfo, type StoredAlert, stateOf } from "../store/alert-store.js";
-import { presentedToken, tokenMatches } from "./auth.js";
+import { AUTH_CHALLENGE, tokenProblem } from "./auth.js";
 
 export interface HttpDeps {
   store: AlertStore;
@@ -49,17 +48,10 @@ function fail(res: Response, status: number, error: string, extra: Record<string
 
 export function requireToken(expected: string | undefined) {
   return (req: Request, res: Response, next: NextFunction) => {
-    if (!expected) return next();
-    const token = presentedToken(req);
-    if (token !== null && tokenMatches(token, expected)) return next();
-    res.set("WWW-Authenticate", 'Bearer realm="falco-chatops"');
-    fail(
-      res,
-      401,
-      token === null
-        ? "missing token: send Authorization: Bearer <INGEST_TOKEN>, or add ?token=<INGEST_TOKEN> to the URL"
-        : "wrong token: it does not match INGEST_TOKEN",
-    );
+    const problem = tokenProblem(req, expected);
+    if (problem === null) return next();
+    res.set("WWW-Authenticate", AUTH_CHALLENGE);
+    fail(res, 401, problem);
   };
 }
 

@@ -39,6 +39,9 @@ export function workerConnection(url: string, name: string): Redis {
   return redis;
 }
 
+/** How long an HTTP request may wait on Redis before answering 503. */
+export const REDIS_DEADLINE_MS = 2000;
+
 /** Rejects when `promise` takes longer than `ms`: a Redis outage must never hang a request. */
 export function withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout;
