@@ -109,15 +109,15 @@ export type ClaimResult =
 // alert body, seen (content key), group pointer.
 // ARGV: 1 retention cut-off score (ms; older index entries are removed), 2 group window s (0: no
 // grouping), 3 alert key prefix, 4 dedupe window s (0: off), 5 retention s, then per alert: body
-// JSON, uuid, delivery status, delivery time ('' when none), sample, channel, post ("1"/"0"),
-// receivedAt, score (receivedAt in ms).
+// JSON, uuid, sample, channel, post ("1"; "0" below MIN_PRIORITY: stored as not_posted, its delivery
+// settled when it arrived), receivedAt, score (receivedAt in ms).
 // Returns, per alert, three values: 'duplicate' (uuid stored and handled), 'undelivered' (stored,
 // not yet delivered: enqueue again, BullMQ's job id keeps that idempotent), 'copy' + original uuid,
 // 'leader', or 'member' + leader uuid + occurrences ('' where a value does not apply).
 const CREATE_SCRIPT = `
 local out = {}
 local cutoff, window, prefix, dedupe, retention = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
-local function create(alertKey, bodyKey, seenKey, groupKey, body, uuid, status, deliveryAt, sample, channel, post, receivedAt, score)
+local function create(alertKey, bodyKey, seenKey, groupKey, body, uuid, sample, channel, post, receivedAt, score)
   if redis.call('EXISTS', bodyKey) == 1 or redis.call('HEXISTS', alertKey, 'alert') == 1 then
     local stored = redis.call('HGET', alertKey, 'deliveryStatus')
     if stored == 'pending' then return 'undelivered' end
@@ -135,8 +135,12 @@ local function create(alertKey, bodyKey, seenKey, groupKey, body, uuid, status, 
     redis.call('SET', seenKey, uuid, 'EX', dedupe)
   end
   redis.call('SET', bodyKey, body, 'EX', retention)
-  redis.call('HSET', alertKey, 'receivedAt', receivedAt, 'deliveryStatus', status, 'channel', channel, 'post', post)
-  if deliveryAt ~= '' then redis.call('HSET', alertKey, 'deliveryAt', deliveryAt) end
+  if post == '1' then
+    redis.call('HSET', alertKey, 'receivedAt', receivedAt, 'deliveryStatus', 'pending', 'channel', channel, 'post', post)
+  else
+    redis.call('HSET', alertKey, 'receivedAt', receivedAt, 'deliveryStatus', 'not_posted', 'deliveryAt', receivedAt,
+      'channel', channel, 'post', post)
+  end
   redis.call('EXPIRE', alertKey, retention)
   redis.call('ZADD', KEYS[1], 0, uuid)
   redis.call('ZADD', KEYS[2], score, uuid)
@@ -159,9 +163,9 @@ local function create(alertKey, bodyKey, seenKey, groupKey, body, uuid, status, 
 end
 local n = (#KEYS - 2) / 4
 for i = 0, n - 1 do
-  local k, a = 2 + i * 4, 5 + i * 9
+  local k, a = 2 + i * 4, 5 + i * 7
   local kind, x, y = create(KEYS[k + 1], KEYS[k + 2], KEYS[k + 3], KEYS[k + 4],
-    ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4], ARGV[a + 5], ARGV[a + 6], ARGV[a + 7], ARGV[a + 8], ARGV[a + 9])
+    ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4], ARGV[a + 5], ARGV[a + 6], ARGV[a + 7])
   out[#out + 1] = kind
   out[#out + 1] = x or ''
   out[#out + 1] = y or ''
@@ -175,7 +179,7 @@ end
 return out`;
 
 /** Alerts per script call: large enough to amortise the call, small enough not to hold Redis up. */
-const CREATE_BATCH = 250;
+export const CREATE_BATCH = 250;
 
 // First caller wins: sets who and when, or reports who already did it.
 const CLAIM_SCRIPT = `
@@ -283,7 +287,6 @@ export class AlertStore {
         const { alert } = item;
         const body: StoredBody = { alert, groupKey: item.groupKey };
         const alertKey = this.alertKey(alert.uuid);
-        const receivedAt = item.receivedAt.toISOString();
         keys.push(
           alertKey,
           `${alertKey}:body`,
@@ -293,12 +296,10 @@ export class AlertStore {
         args.push(
           stringifyLossless(body),
           alert.uuid,
-          item.post ? "pending" : "not_posted",
-          item.post ? "" : receivedAt,
           item.sample,
           item.channel,
           item.post ? "1" : "0",
-          receivedAt,
+          item.receivedAt.toISOString(),
           String(item.receivedAt.getTime()),
         );
       }
