@@ -3,7 +3,7 @@ import { alertsAccepted } from "../metrics.js";
 import type { DeliveryQueues } from "../queue/producer.js";
 import { contentKeyOf, groupKeyOf, sampleOf } from "../route/grouping.js";
 import { type Routing, routeAlert } from "../route/routes.js";
-import type { AlertStore, CreateOptions } from "../store/alert-store.js";
+import { type AlertStore, CREATE_BATCH, type CreateOptions } from "../store/alert-store.js";
 
 export interface Intake {
   store: AlertStore;
@@ -98,18 +98,16 @@ export async function acceptAlerts(
   return accepted!;
 }
 
-/** Alerts in one commit at most: larger requests are already one script call per 250 alerts. */
-const COMMIT_ALERTS = 250;
-
 /**
  * Group commit for ingest: the small requests whose bodies arrive in one turn of the event loop
  * (Falco's http_output sends one alert per request) are stored and queued together, with one
  * script call and one queue call per channel, instead of a round trip each. Under load that is
  * dozens of requests per call; alone, a request waits for nothing but the end of the current turn.
  * Each request still gets its own answer, and a failure fails every request of that commit (each
- * answers 503 and its sender retries; nothing is half-kept, as one script call stores a request's
- * alerts). Requests of COMMIT_ALERTS or more go alone: merging them gains nothing and holds more
- * alerts in memory at once (measured: higher RSS, lower throughput).
+ * answers 503 and its sender retries). A commit holds at most CREATE_BATCH alerts, the store's one
+ * script call, so that no request's alerts are split between two calls. Requests of CREATE_BATCH
+ * or more go alone: merging them gains nothing and holds more alerts in memory at once (measured:
+ * higher RSS, lower throughput).
  */
 export class IntakeCommitter {
   private pending: { batch: IntakeBatch; resolve: (a: Accepted) => void; reject: (e: unknown) => void }[] =
@@ -119,12 +117,13 @@ export class IntakeCommitter {
   constructor(private readonly intake: Intake) {}
 
   accept(alerts: FalcoAlert[], receivedAt: Date): Promise<Accepted> {
-    if (alerts.length >= COMMIT_ALERTS) return acceptAlerts(alerts, receivedAt, this.intake);
+    if (alerts.length >= CREATE_BATCH) return acceptAlerts(alerts, receivedAt, this.intake);
+    if (this.pendingAlerts + alerts.length > CREATE_BATCH) this.commit();
     return new Promise<Accepted>((resolve, reject) => {
       if (this.pending.length === 0) setImmediate(() => this.commit());
       this.pending.push({ batch: { alerts, receivedAt }, resolve, reject });
       this.pendingAlerts += alerts.length;
-      if (this.pendingAlerts >= COMMIT_ALERTS) this.commit();
+      if (this.pendingAlerts >= CREATE_BATCH) this.commit(); // full: no reason to wait
     });
   }
 
