@@ -50,6 +50,13 @@ export function jsonDepth(text: string, limit = Number.POSITIVE_INFINITY): numbe
   return max;
 }
 
+/** Sets an own data property; for a key named "__proto__" assignment would set the prototype instead. */
+function setOwn(record: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === "__proto__")
+    Object.defineProperty(record, key, { value, writable: true, enumerable: true, configurable: true });
+  else record[key] = value;
+}
+
 interface Unmarking {
   /** Marked strings turned back into numbers so far. */
   n: number;
@@ -72,14 +79,7 @@ function unmarkAll(value: unknown, state: Unmarking, depth: number): unknown {
   const record = value as Record<string, unknown>;
   for (const key of Object.keys(record)) {
     const next = unmarkAll(record[key], state, depth + 1);
-    // defineProperty, not assignment: a key named "__proto__" must stay a plain own property.
-    if (next !== record[key])
-      Object.defineProperty(record, key, {
-        value: next,
-        writable: true,
-        enumerable: true,
-        configurable: true,
-      });
+    if (next !== record[key]) setOwn(record, key, next);
   }
   return value;
 }
@@ -119,8 +119,6 @@ export function parseJsonLossless(text: string, maxDepth = Number.POSITIVE_INFIN
 interface Marking {
   /** Bigints replaced by marked strings. */
   n: number;
-  /** A string in the input already looks like a mark: the fast path cannot be shown exact. */
-  clash: boolean;
 }
 
 /**
@@ -133,9 +131,6 @@ function markBigints(value: unknown, state: Marking, seen: unknown[]): unknown {
     case "bigint":
       state.n++;
       return `${MARK}${value.toString()}`;
-    case "string":
-      if (value.charCodeAt(0) === 0 && value.startsWith(MARK)) state.clash = true;
-      return value;
     case "object":
       break;
     default:
@@ -163,16 +158,9 @@ function markBigints(value: unknown, state: Marking, seen: unknown[]): unknown {
     for (let i = 0; i < keys.length; i++) {
       const next = markBigints(record[keys[i]!], state, seen);
       if (next !== record[keys[i]!]) {
-        // Spread defines own data properties, "__proto__" included; assigning that key would not.
+        // Spread defines own data properties, "__proto__" included.
         if (out === value) out = { ...record };
-        if (keys[i] === "__proto__")
-          Object.defineProperty(out, "__proto__", {
-            value: next,
-            writable: true,
-            enumerable: true,
-            configurable: true,
-          });
-        else (out as Record<string, unknown>)[keys[i]!] = next;
+        setOwn(out as Record<string, unknown>, keys[i]!, next);
       }
     }
   }
@@ -182,10 +170,12 @@ function markBigints(value: unknown, state: Marking, seen: unknown[]): unknown {
 
 /** JSON text with bigints written as exact integers. */
 export function stringifyLossless(value: unknown, space?: number): string {
-  // Same idea as parsing: bigints become marked strings for JSON.stringify, then their digits.
-  const state: Marking = { n: 0, clash: false };
+  // Same idea as parsing: bigints become marked strings for JSON.stringify, then their digits. A
+  // string of the input that looks like a mark is caught by the count: more marks replaced than
+  // bigints marked sends the value to lossless-json.
+  const state: Marking = { n: 0 };
   const marked = markBigints(value, state, []);
-  const fast = state.clash ? undefined : JSON.stringify(marked, null, space);
+  const fast = JSON.stringify(marked, null, space);
   if (fast !== undefined) {
     let replaced = 0;
     const text =
