@@ -93,6 +93,16 @@ describe("group commit of small requests (IntakeCommitter) against real Redis", 
     expect(calls).toEqual([300, 250, 10]);
   });
 
+  it("commits what is pending before a request would take a commit past one script call", async () => {
+    const committer = new IntakeCommitter(intake);
+    calls.length = 0;
+    const received = new Date();
+    const a = Array.from({ length: 200 }, (_, i) => alert(uuid(4000 + i)));
+    const b = Array.from({ length: 100 }, (_, i) => alert(uuid(5000 + i)));
+    await Promise.all([committer.accept(a, received), committer.accept(b, received)]);
+    expect(calls).toEqual([200, 100]);
+  });
+
   it("sends a group's update job once per slot, not once per alert of the storm", async () => {
     const queues = new DeliveryQueues(redis, prefix, 3000);
     const queue = queues.queue("C0UPDATES");
