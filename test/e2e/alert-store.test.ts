@@ -1,0 +1,140 @@
+import { readFileSync } from "node:fs";
+import { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { FalcoAlert } from "../../src/falco/alert.js";
+import { parseAlertBody } from "../../src/falco/body.js";
+import { AlertStore, type CreateOptions, type NewAlert } from "../../src/store/alert-store.js";
+import { TEST_REDIS_URL, dropPrefix, uniquePrefix } from "../helpers/redis.js";
+
+const shell = JSON.parse(
+  readFileSync(new URL("../../examples/terminal-shell.json", import.meta.url), "utf8"),
+) as Record<string, unknown>;
+
+function alert(uuid: string): FalcoAlert {
+  const parsed = parseAlertBody(JSON.stringify({ ...shell, uuid }), "json");
+  if (!parsed.ok) throw new Error("example alert does not parse");
+  return parsed.alerts[0]!;
+}
+const uuid = (i: number) => `0000cdcd-0000-4000-8000-${String(i).padStart(12, "0")}`;
+const options: CreateOptions = { groupWindowSeconds: 600, dedupeWindowSeconds: 600, retentionSeconds: 3600 };
+const received = new Date("2026-12-02T10:00:00.000Z");
+
+function item(i: number, overrides: Partial<NewAlert> = {}): NewAlert {
+  return {
+    alert: alert(uuid(i)),
+    channel: "C0STORE",
+    post: true,
+    groupKey: "group-a",
+    sample: `sample ${i}`,
+    contentKey: `content-${i}`,
+    receivedAt: received,
+    ...overrides,
+  };
+}
+
+/** The store script (CREATE_SCRIPT) against real Redis: each path it can take, and what it leaves. */
+describe("AlertStore.createMany", () => {
+  const prefix = uniquePrefix("store");
+  let redis: Redis;
+  let store: AlertStore;
+
+  beforeAll(() => {
+    redis = new Redis(TEST_REDIS_URL);
+    store = new AlertStore(redis, prefix);
+  });
+  afterAll(async () => {
+    redis.disconnect();
+    await dropPrefix(prefix);
+  });
+
+  it("makes the first alert of a group its leader and counts later ones on it, keeping five samples", async () => {
+    const outcomes = await store.createMany(
+      Array.from({ length: 8 }, (_, i) => item(i + 1)),
+      options,
+    );
+    expect(outcomes[0]).toEqual({ kind: "leader" });
+    expect(outcomes.slice(1)).toEqual(
+      Array.from({ length: 7 }, (_, i) => ({ kind: "member", leader: uuid(1), occurrences: i + 2 })),
+    );
+    const leader = await redis.hgetall(`${prefix}:alert:${uuid(1)}`);
+    expect(leader).toMatchObject({
+      group: uuid(1),
+      groupCount: "8",
+      groupFirst: received.toISOString(),
+      groupLast: received.toISOString(),
+      deliveryStatus: "pending",
+      channel: "C0STORE",
+      post: "1",
+    });
+    const member = await redis.hgetall(`${prefix}:alert:${uuid(2)}`);
+    expect(member).toMatchObject({ group: uuid(1), deliveryStatus: "pending", receivedAt: received.toISOString() });
+    expect(member.groupCount).toBeUndefined();
+    for (const key of [`${prefix}:alert:${uuid(2)}`, `${prefix}:alert:${uuid(2)}:body`]) {
+      const ttl = await redis.ttl(key);
+      expect(ttl).toBeGreaterThan(3500);
+      expect(ttl).toBeLessThanOrEqual(3600);
+    }
+    const samples = `${prefix}:alert:${uuid(1)}:samples`;
+    expect((await redis.smembers(samples)).sort()).toEqual(["sample 2", "sample 3", "sample 4", "sample 5", "sample 6"]);
+    // Made with the second occurrence, it expires with the retention like the alerts themselves.
+    expect(await redis.ttl(samples)).toBeGreaterThan(3500);
+    expect(await redis.zscore(`${prefix}:alerts:by-time`, uuid(8))).toBe(String(received.getTime()));
+    expect(await redis.zscore(`${prefix}:alerts:ids`, uuid(8))).toBe("0");
+    expect((await store.group(uuid(1)))?.occurrences).toBe(8);
+  });
+
+  it("reports a uuid stored again as undelivered while pending, and as a duplicate once delivered", async () => {
+    expect(await store.createMany([item(1)], options)).toEqual([{ kind: "undelivered" }]);
+    await store.setDelivery(uuid(1), { status: "posted", error: null, at: received.toISOString() });
+    expect(await store.createMany([item(1)], options)).toEqual([{ kind: "duplicate" }]);
+    // Neither counted again on the group.
+    expect((await store.group(uuid(1)))?.occurrences).toBe(8);
+  });
+
+  it("recognises alerts kept in the older one-hash layout", async () => {
+    await redis.hset(`${prefix}:alert:${uuid(20)}`, "alert", "{}", "delivery", '{"status":"pending"}');
+    await redis.hset(`${prefix}:alert:${uuid(21)}`, "alert", "{}", "delivery", '{"status":"posted"}');
+    expect(await store.createMany([item(20), item(21)], { ...options, groupWindowSeconds: 0 })).toEqual([
+      { kind: "undelivered" },
+      { kind: "duplicate" },
+    ]);
+  });
+
+  it("stores an alert below MIN_PRIORITY as not posted, its delivery settled when it arrived", async () => {
+    expect(await store.createMany([item(30, { post: false, groupKey: "group-b" })], options)).toEqual([
+      { kind: "leader" },
+    ]);
+    const stored = await store.get(uuid(30));
+    expect(stored?.post).toBe(false);
+    expect(stored?.delivery).toMatchObject({ status: "not_posted", at: received.toISOString() });
+  });
+
+  it("counts a re-sent copy on its original, and stores it as new once the original is gone", async () => {
+    const first = item(40, { contentKey: "same-content", groupKey: "group-c" });
+    const copy = item(41, { contentKey: "same-content", groupKey: "group-c" });
+    expect(await store.createMany([first, copy], options)).toEqual([
+      { kind: "leader" },
+      { kind: "copy", original: uuid(40) },
+    ]);
+    expect(await redis.hget(`${prefix}:alert:${uuid(40)}`, "copies")).toBe("1");
+    expect(await store.originalOf(uuid(41))).toBe(uuid(40));
+    expect(await redis.exists(`${prefix}:alert:${uuid(41)}:body`)).toBe(0);
+    // The original expired (deleted here): the same content is a new alert, and the one to match next.
+    await redis.del(`${prefix}:alert:${uuid(40)}`, `${prefix}:alert:${uuid(40)}:body`);
+    const later = item(42, { contentKey: "same-content", groupKey: "group-c" });
+    expect(await store.createMany([later], options)).toEqual([{ kind: "leader" }]);
+    expect(await redis.get(`${prefix}:seen:same-content`)).toBe(uuid(42));
+    expect(await store.createMany([item(43, { contentKey: "same-content", groupKey: "group-c" })], options)).toEqual([
+      { kind: "copy", original: uuid(42) },
+    ]);
+  });
+
+  it("gives every alert its own message with grouping off", async () => {
+    const outcomes = await store.createMany(
+      [item(50, { groupKey: "group-d" }), item(51, { groupKey: "group-d" })],
+      { ...options, groupWindowSeconds: 0 },
+    );
+    expect(outcomes).toEqual([{ kind: "leader" }, { kind: "leader" }]);
+    expect(await redis.hget(`${prefix}:alert:${uuid(51)}`, "group")).toBe(uuid(51));
+  });
+});
