@@ -67,7 +67,11 @@ describe("AlertStore.createMany", () => {
       post: "1",
     });
     const member = await redis.hgetall(`${prefix}:alert:${uuid(2)}`);
-    expect(member).toMatchObject({ group: uuid(1), deliveryStatus: "pending", receivedAt: received.toISOString() });
+    expect(member).toMatchObject({
+      group: uuid(1),
+      deliveryStatus: "pending",
+      receivedAt: received.toISOString(),
+    });
     expect(member.groupCount).toBeUndefined();
     for (const key of [`${prefix}:alert:${uuid(2)}`, `${prefix}:alert:${uuid(2)}:body`]) {
       const ttl = await redis.ttl(key);
@@ -75,7 +79,13 @@ describe("AlertStore.createMany", () => {
       expect(ttl).toBeLessThanOrEqual(3600);
     }
     const samples = `${prefix}:alert:${uuid(1)}:samples`;
-    expect((await redis.smembers(samples)).sort()).toEqual(["sample 2", "sample 3", "sample 4", "sample 5", "sample 6"]);
+    expect((await redis.smembers(samples)).sort()).toEqual([
+      "sample 2",
+      "sample 3",
+      "sample 4",
+      "sample 5",
+      "sample 6",
+    ]);
     // Made with the second occurrence, it expires with the retention like the alerts themselves.
     expect(await redis.ttl(samples)).toBeGreaterThan(3500);
     expect(await redis.zscore(`${prefix}:alerts:by-time`, uuid(8))).toBe(String(received.getTime()));
@@ -124,9 +134,9 @@ describe("AlertStore.createMany", () => {
     const later = item(42, { contentKey: "same-content", groupKey: "group-c" });
     expect(await store.createMany([later], options)).toEqual([{ kind: "leader" }]);
     expect(await redis.get(`${prefix}:seen:same-content`)).toBe(uuid(42));
-    expect(await store.createMany([item(43, { contentKey: "same-content", groupKey: "group-c" })], options)).toEqual([
-      { kind: "copy", original: uuid(42) },
-    ]);
+    expect(
+      await store.createMany([item(43, { contentKey: "same-content", groupKey: "group-c" })], options),
+    ).toEqual([{ kind: "copy", original: uuid(42) }]);
   });
 
   it("gives every alert its own message with grouping off", async () => {
