@@ -58,4 +58,27 @@ export const groupsOpen = new Gauge({
   help: "Alert groups whose window is still open (new occurrences update their message), read at scrape time.",
 });
 
+// Read at scrape time from the web process's POST /falco budget (the last one created, should a
+// process, a test say, create several).
+let ingestBudget: { reserved: number; queued: number } | null = null;
+export function watchIngestBudget(budget: { reserved: number; queued: number }): void {
+  ingestBudget = budget;
+}
+
+export const ingestBytesInFlight = new Gauge({
+  name: "falco_chatops_ingest_bytes_in_flight",
+  help: "Bytes of POST /falco requests being read, parsed or stored (bounded by INGEST_MAX_BYTES_IN_FLIGHT).",
+  collect() {
+    this.set(ingestBudget?.reserved ?? 0);
+  },
+});
+
+export const ingestRequestsWaiting = new Gauge({
+  name: "falco_chatops_ingest_requests_waiting",
+  help: "POST /falco requests waiting, body unread, for room under INGEST_MAX_BYTES_IN_FLIGHT.",
+  collect() {
+    this.set(ingestBudget?.queued ?? 0);
+  },
+});
+
 export { register };

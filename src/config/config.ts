@@ -47,6 +47,12 @@ const EnvSchema = z.object({
     .min(1024)
     .max(64 * 1024 * 1024)
     .default(1024 * 1024),
+  INGEST_MAX_BYTES_IN_FLIGHT: z.coerce
+    .number()
+    .int()
+    .min(64 * 1024)
+    .max(1024 * 1024 * 1024)
+    .default(4 * 1024 * 1024),
   SLACK_MAX_POSTS_PER_SECOND: z.coerce.number().int().min(1).max(1000).default(1),
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),
   WORKER_METRICS_PORT: z.coerce.number().int().min(1).max(65535).optional(),
@@ -126,6 +132,8 @@ export interface Config {
   /** Password of the queue dashboard at /admin/queues (HTTP Basic); unset: the dashboard is off. */
   adminPassword: string | undefined;
   maxBodyBytes: number;
+  /** Request bytes the web process holds at once; further requests wait, unread. */
+  maxBytesInFlight: number;
   /** Most alerts one POST may carry. */
   maxBatchAlerts: number;
   workerConcurrency: number;
@@ -210,6 +218,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     ingestToken: env.INGEST_TOKEN,
     adminPassword: env.ADMIN_PASSWORD,
     maxBodyBytes: env.MAX_BODY_BYTES,
+    maxBytesInFlight: env.INGEST_MAX_BYTES_IN_FLIGHT,
     maxBatchAlerts: env.MAX_BATCH_ALERTS,
     workerConcurrency: env.WORKER_CONCURRENCY,
     jobLockSeconds: env.JOB_LOCK_SECONDS,

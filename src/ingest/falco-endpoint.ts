@@ -5,10 +5,11 @@ import type { Logger } from "pino";
 import type { FalcoAlert } from "../falco/alert.js";
 import { type BodyFormat, parseAlertBody } from "../falco/body.js";
 import { formatIssue } from "../falco/schema.js";
-import { alertsRejected } from "../metrics.js";
+import { alertsRejected, watchIngestBudget } from "../metrics.js";
 import { REDIS_DEADLINE_MS, withDeadline } from "../queue/redis.js";
 import type { Accepted } from "./accept.js";
 import { AUTH_CHALLENGE, tokenProblem } from "./auth.js";
+import { ByteBudget } from "./byte-budget.js";
 
 /*
  * POST /falco is the one hot path: every alert Falco raises comes through it, one request each from
@@ -22,6 +23,8 @@ export interface FalcoEndpointDeps {
   accept: (alerts: FalcoAlert[], receivedAt: Date) => Promise<Accepted>;
   ingestToken: string | undefined;
   maxBodyBytes: number;
+  /** Request bytes held at once (see ByteBudget); further requests wait unread. */
+  maxBytesInFlight: number;
   maxBatchAlerts?: number;
   log: Logger;
 }
@@ -131,9 +134,24 @@ function readBody(
   req.on("aborted", () => finish({ ok: false, reason: "aborted" }));
 }
 
+/**
+ * What a request reserves of the in-flight budget: its declared length when its body is sent as is,
+ * else (compressed, or no length given) the most its decoded body may grow to.
+ */
+function reservationFor(req: IncomingMessage, maxBodyBytes: number): number {
+  const declared = Number(req.headers["content-length"]);
+  const encoding = (req.headers["content-encoding"] ?? "identity").trim().toLowerCase();
+  const plain = encoding === "identity" || encoding === "";
+  return plain && Number.isFinite(declared) && declared >= 0
+    ? Math.min(declared, maxBodyBytes)
+    : maxBodyBytes;
+}
+
 /** Serves POST /falco: one Falco alert, an array of them, or NDJSON. */
 export function createFalcoEndpoint(deps: FalcoEndpointDeps) {
   const { log } = deps;
+  const budget = new ByteBudget(deps.maxBytesInFlight);
+  watchIngestBudget(budget);
   return (req: IncomingMessage, res: ServerResponse): void => {
     const problem = tokenProblem(req, deps.ingestToken);
     if (problem !== null) {
@@ -151,6 +169,17 @@ export function createFalcoEndpoint(deps: FalcoEndpointDeps) {
       );
     }
     const format = CONTENT_TYPES[type] ?? "json";
+    // Held from before the body is read until the answer is sent or the sender has gone.
+    const bytes = reservationFor(req, deps.maxBodyBytes);
+    if (budget.tryTake(bytes)) {
+      res.once("close", () => budget.give(bytes));
+      return read(req, res, format);
+    }
+    const waiter = budget.wait(bytes, () => read(req, res, format));
+    res.once("close", () => budget.leave(waiter));
+  };
+
+  function read(req: IncomingMessage, res: ServerResponse, format: BodyFormat): void {
     readBody(req, deps.maxBodyBytes, (body) => {
       if (!body.ok) {
         if (body.reason === "aborted") return; // the sender is gone; nothing was accepted
@@ -175,7 +204,7 @@ export function createFalcoEndpoint(deps: FalcoEndpointDeps) {
       }
       void ingest(body.text, format, res);
     });
-  };
+  }
 
   async function ingest(text: string, format: BodyFormat, res: ServerResponse): Promise<void> {
     const receivedAt = new Date();

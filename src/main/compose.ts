@@ -76,6 +76,7 @@ export async function startWeb(
     accept: (alerts, receivedAt) => committer.accept(alerts, receivedAt),
     ingestToken: config.ingestToken,
     maxBodyBytes: config.maxBodyBytes,
+    maxBytesInFlight: config.maxBytesInFlight,
     maxBatchAlerts: config.maxBatchAlerts,
     log,
   });
