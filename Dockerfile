@@ -22,4 +22,5 @@ EXPOSE 3000
 # Liveness /healthz, readiness /readyz (see deploy/kubernetes).
 HEALTHCHECK --interval=30s --timeout=3s CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
 # web by default; run the worker with: node dist/src/main/worker.js
-CMD ["node", "dist/src/main/web.js"]
+# The heap limit, as in the Procfile: see README (Processes and scaling) for why.
+CMD ["node", "--max-old-space-size=1024", "dist/src/main/web.js"]

@@ -10,15 +10,20 @@ import autocannon from "autocannon";
 import { Redis } from "ioredis";
 import { FakeSlack } from "../test/helpers/fake-slack.js";
 import { freePort } from "../test/helpers/processes.js";
+import { procfileCommand } from "./procfile.js";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+// The web and worker processes start as the Procfile starts them, Node flags included.
+const WEB = procfileCommand(ROOT, "web");
+const WORKER = procfileCommand(ROOT, "worker");
+
 function start(
-  script: string,
+  { nodeFlags, script }: { nodeFlags: string[]; script: string },
   env: Record<string, string>,
 ): { child: ChildProcess; port: Promise<number>; logged: (pattern: RegExp) => Promise<void> } {
-  const child = spawn(process.execPath, [script], {
+  const child = spawn(process.execPath, [...nodeFlags, script], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? "", LOG_LEVEL: "info", LOG_FORMAT: "json", ...env },
     stdio: ["ignore", "pipe", "ignore"],
@@ -154,12 +159,16 @@ try {
   console.log(
     `Machine: ${cpus().length} CPUs (${cpus()[0]?.model ?? "?"}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
   );
+  console.log(`web started as in the Procfile: node ${[...WEB.nodeFlags, "dist/src/main/web.js"].join(" ")}`);
 
   // 1. Single-alert POSTs: falco-chatops web vs the bare server.
-  const baseline = start(resolve(ROOT, "dist-bench/bench/baseline-server.js"), {
-    REDIS_URL: redisUrl,
-    PORT: "0",
-  });
+  const baseline = start(
+    { nodeFlags: [], script: resolve(ROOT, "dist-bench/bench/baseline-server.js") },
+    {
+      REDIS_URL: redisUrl,
+      PORT: "0",
+    },
+  );
   children.push(baseline.child);
   const env = {
     PORT: "0",
@@ -175,7 +184,7 @@ try {
     // for Slack, a post for each group's first alert and debounced updates after. No worker runs
     // during them, so the jobs wait in Redis.
   };
-  const web = start(resolve(ROOT, "dist/src/main/web.js"), env);
+  const web = start(WEB, env);
   children.push(web.child);
   const [basePort, webPort] = [await baseline.port, await web.port];
   await load(`http://127.0.0.1:${webPort}/falco`, 2, 32, () => alert()); // warm-up
@@ -223,7 +232,7 @@ try {
   web.child.kill("SIGTERM");
 
   // 3b. The worst case for ingest: grouping off, so that every alert gets its own post job.
-  const ungrouped = start(resolve(ROOT, "dist/src/main/web.js"), { ...env, GROUP_WINDOW_SECONDS: "0" });
+  const ungrouped = start(WEB, { ...env, GROUP_WINDOW_SECONDS: "0" });
   children.push(ungrouped.child);
   const ungroupedPort = await ungrouped.port;
   await load(`http://127.0.0.1:${ungroupedPort}/falco`, 2, 32, () => alert()); // warm-up
@@ -253,8 +262,8 @@ try {
     GROUP_WINDOW_SECONDS: "0",
     SLACK_MAX_POSTS_PER_SECOND: "10",
   };
-  const live = start(resolve(ROOT, "dist/src/main/web.js"), liveEnv);
-  const worker = start(resolve(ROOT, "dist/src/main/worker.js"), liveEnv);
+  const live = start(WEB, liveEnv);
+  const worker = start(WORKER, liveEnv);
   children.push(live.child, worker.child);
   const livePort = await live.port;
   // The worker loads the knowledge base before it takes jobs: start the clock only once it does.

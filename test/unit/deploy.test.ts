@@ -1,7 +1,10 @@
 import { readFileSync } from "node:fs";
 import { parseAllDocuments } from "yaml";
+import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { procfileCommand } from "../../bench/procfile.js";
 
+const root = fileURLToPath(new URL("../..", import.meta.url));
 const read = (p: string) => readFileSync(new URL(`../../${p}`, import.meta.url), "utf8");
 
 describe("deployment files", () => {
@@ -32,6 +35,23 @@ describe("deployment files", () => {
     const dockerfile = read("Dockerfile");
     expect(dockerfile).toMatch(/^USER node$/m);
     expect(dockerfile).toContain("npm ci --omit=dev --ignore-scripts");
-    expect(dockerfile).toContain('CMD ["node", "dist/src/main/web.js"]');
+    expect(dockerfile).toContain('CMD ["node", "--max-old-space-size=1024", "dist/src/main/web.js"]');
+  });
+
+  it("every command that runs the web part gives Node the Procfile's flags", () => {
+    const procfile = /^web: node (.*)dist\/src\/main\/web\.js$/m.exec(read("Procfile"));
+    const flags = procfile?.[1]?.trim() ?? "";
+    expect(flags).toMatch(/^--max-old-space-size=\d+$/);
+    const scripts = (JSON.parse(read("package.json")) as { scripts: Record<string, string> }).scripts;
+    expect(scripts.start).toBe(`node ${flags} dist/src/main/all-in-one.js`);
+    expect(scripts["start:web"]).toBe(`node ${flags} dist/src/main/web.js`);
+    const asArray = JSON.stringify(["node", ...flags.split(" "), "dist/src/main/web.js"]).replaceAll(
+      ",",
+      ", ",
+    );
+    expect(read("Dockerfile")).toContain(`CMD ${asArray}`);
+    expect(read("deploy/kubernetes/falco-chatops.yaml")).toContain(`command: ${asArray}`);
+    // The benchmark starts the web process from the Procfile's line, so its figures are the product's.
+    expect(procfileCommand(root, "web").nodeFlags).toEqual(flags.split(" "));
   });
 });
