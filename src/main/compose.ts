@@ -173,6 +173,7 @@ export async function startWorker(
     ? {
         client: createSlackClient(config.slack.botToken, config.slack.apiUrl, log),
         channel: config.slack.channel,
+        local: localWorkspace,
       }
     : null;
   const queues = new DeliveryQueues(storeRedis, config.keyPrefix, config.grouping.updateSeconds * 1000);

@@ -21,6 +21,8 @@ export interface SlackTarget {
   client: WebClient;
   /** Where alerts go that were stored without a routing decision. */
   channel: string;
+  /** Preview mode's local workspace rather than Slack: the log says so. */
+  local?: boolean;
 }
 
 /** Queues the follow-up update of a group's message when its counter moved on meanwhile. */
@@ -110,7 +112,10 @@ export class AlertDelivery {
       const ts = await this.post(channel, message, message.blocks, uuid);
       await this.store.setPosted(uuid, { channel, ts }, new Date());
       this.posted(stored);
-      log.info({ channel, ts }, "alert posted to Slack");
+      log.info(
+        { channel, ts },
+        this.slack.local ? "alert posted to the local preview workspace" : "alert posted to Slack",
+      );
       await this.catchUp(stored, shown);
       return { kind: "done" };
     } catch (error) {

@@ -85,6 +85,12 @@ describe("npm start (all in one)", () => {
         "the preview in the console",
       );
       expect(p.out.join("")).toContain("peaceful_mestorf");
+      // The log says where the message went: nothing reached Slack.
+      await waitFor(
+        () => p.out.join("").includes("alert posted to the local preview workspace"),
+        "the delivery log line",
+      );
+      expect(p.out.join("")).not.toContain("alert posted to Slack");
       p.child.kill("SIGTERM");
       expect(await exited(p.child)).toBe(0);
     } finally {
