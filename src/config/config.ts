@@ -26,6 +26,10 @@ const EnvSchema = z.object({
     .max(65535, "must be a port number (0-65535)")
     .default(3000),
   REDIS_URL: z.url({ protocol: /^rediss?$/, error: "must be a redis:// or rediss:// URL" }).optional(),
+  REDIS_CLUSTER: z
+    .enum(["true", "false"], { error: "must be true or false" })
+    .default("false")
+    .transform((v) => v === "true"),
   REDIS_KEY_PREFIX: z
     .string()
     .regex(/^[A-Za-z0-9:{}_-]{1,64}$/, "may hold only letters, digits and : { } _ - (at most 64)")
@@ -106,7 +110,28 @@ function crossProblems(env: Record<string, string | undefined>): string[] {
       if (env[name]) problems.push(`${name} is set but SLACK_BOT_TOKEN is not`);
     }
   }
+  if (env.REDIS_CLUSTER === "true") {
+    if (!env.REDIS_URL)
+      problems.push("REDIS_URL is required with REDIS_CLUSTER=true (any node of the cluster)");
+    // BullMQ's scripts and the store's touch many keys at once: on a cluster they must share a slot.
+    if (!/\{[^{}]+\}/.test(env.REDIS_KEY_PREFIX ?? ""))
+      problems.push(
+        "REDIS_KEY_PREFIX must hold a {hashtag} with REDIS_CLUSTER=true, e.g. {falco-chatops}, so that every key shares one slot",
+      );
+    else if (/^\/\d+$/.test(safePath(env.REDIS_URL)) && safePath(env.REDIS_URL) !== "/0")
+      problems.push(
+        "REDIS_URL cannot select a database with REDIS_CLUSTER=true (a cluster has only database 0)",
+      );
+  }
   return problems;
+}
+
+function safePath(url: string | undefined): string {
+  try {
+    return url ? new URL(url).pathname : "";
+  } catch {
+    return "";
+  }
 }
 
 export interface SlackConfig {
@@ -124,6 +149,8 @@ export interface Config {
   port: number;
   /** undefined when the operator did not set REDIS_URL: the all-in-one entry point may start a private Redis. */
   redisUrl: string | undefined;
+  /** REDIS_URL is one node of a Redis Cluster: connect with a cluster client. */
+  redisCluster: boolean;
   keyPrefix: string;
   /** null: preview mode, messages are rendered to the log instead of posted. */
   slack: SlackConfig | null;
@@ -198,6 +225,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
   return {
     port: env.PORT,
     redisUrl: env.REDIS_URL,
+    redisCluster: env.REDIS_CLUSTER,
     keyPrefix: env.REDIS_KEY_PREFIX,
     slack:
       env.SLACK_BOT_TOKEN && env.SLACK_SIGNING_SECRET && env.SLACK_CHANNEL

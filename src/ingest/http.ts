@@ -1,5 +1,4 @@
 import express, { type NextFunction, type Request, type Response } from "express";
-import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { enrich } from "../enrich/enrich.js";
 import { reportHtml } from "../report/html.js";
@@ -11,7 +10,7 @@ import { groupsOpen, queueJobs, register } from "../metrics.js";
 import { deliveryQueueName } from "../queue/names.js";
 import { routingChannels } from "../route/routes.js";
 import type { Intake } from "./accept.js";
-import { REDIS_DEADLINE_MS, withDeadline } from "../queue/redis.js";
+import { REDIS_DEADLINE_MS, type RedisClient, withDeadline } from "../queue/redis.js";
 import { type AlertStore, type GroupInfo, type StoredAlert, stateOf } from "../store/alert-store.js";
 import { AUTH_CHALLENGE, tokenProblem } from "./auth.js";
 
@@ -19,7 +18,7 @@ export interface HttpDeps {
   store: AlertStore;
   intake: Intake;
   /** The producer's Redis connection, pinged by /readyz. */
-  redis: Redis;
+  redis: RedisClient;
   kb: KnowledgeBase;
   ingestToken: string | undefined;
   log: Logger;

@@ -44,10 +44,15 @@ export async function startWeb(
   local: LocalSlack | null = null,
 ): Promise<WebProcess> {
   startProcessMetrics();
-  const redis = producerConnection(redisUrl, "falco-chatops:web", { autoPipelining: true });
+  const redis = producerConnection(redisUrl, "falco-chatops:web", {
+    autoPipelining: true,
+    cluster: config.redisCluster,
+  });
   // BullMQ defines some fifty scripts on the connection it is given; the store's own connection stays
   // free of them, so that its (auto-)pipelines do not copy them all for every batch.
-  const queueRedis = producerConnection(redisUrl, "falco-chatops:web-queues");
+  const queueRedis = producerConnection(redisUrl, "falco-chatops:web-queues", {
+    cluster: config.redisCluster,
+  });
   if (!(await awaitReady(redis, 3000)))
     log.error({ redisUrl: redactUrl(redisUrl) }, "Redis is not reachable yet: answering 503 until it is");
   const store = new AlertStore(redis, config.keyPrefix);
@@ -164,8 +169,10 @@ export async function startWorker(
   localWorkspace = false,
 ): Promise<WorkerProcess> {
   startProcessMetrics();
-  const storeRedis = producerConnection(redisUrl, "falco-chatops:worker-store");
-  const bullRedis = workerConnection(redisUrl, "falco-chatops:worker");
+  const storeRedis = producerConnection(redisUrl, "falco-chatops:worker-store", {
+    cluster: config.redisCluster,
+  });
+  const bullRedis = workerConnection(redisUrl, "falco-chatops:worker", config.redisCluster);
   if (!(await awaitReady(storeRedis, 3000)))
     log.error({ redisUrl: redactUrl(redisUrl) }, "Redis is not reachable yet: waiting for it");
   const store = new AlertStore(storeRedis, config.keyPrefix);

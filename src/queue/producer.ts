@@ -1,5 +1,5 @@
 import { Queue } from "bullmq";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "./redis.js";
 import {
   type DeliverJobData,
   deliveryQueueName,
@@ -19,7 +19,7 @@ export class DeliveryQueues {
   private readonly queues = new Map<string, Queue<DeliverJobData>>();
 
   constructor(
-    private readonly connection: Redis,
+    private readonly connection: RedisClient,
     private readonly keyPrefix: string,
     /** How often a group's message may be updated while its alerts keep coming. */
     private readonly updateEveryMs: number,

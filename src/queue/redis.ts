@@ -1,4 +1,24 @@
-import { Redis, type RedisOptions } from "ioredis";
+import { Cluster, type ClusterOptions, Redis, type RedisOptions } from "ioredis";
+
+/** A connection to one Redis, or to a Redis Cluster (REDIS_CLUSTER): the app uses either alike. */
+export type RedisClient = Redis | Cluster;
+
+/**
+ * A cluster client seeded with the node REDIS_URL names; ioredis discovers the others and follows
+ * MOVED/ASK. The URL's user, password and TLS (rediss://) apply to every node.
+ */
+function clusterClient(url: string, redisOptions: RedisOptions, options: ClusterOptions): Cluster {
+  const u = new URL(url);
+  return new Cluster([{ host: u.hostname, port: Number(u.port || 6379) }], {
+    ...options,
+    redisOptions: {
+      ...redisOptions,
+      username: u.username ? decodeURIComponent(u.username) : undefined,
+      password: u.password ? decodeURIComponent(u.password) : undefined,
+      tls: u.protocol === "rediss:" ? {} : undefined,
+    },
+  });
+}
 
 /**
  * Connections for the producer side (HTTP handlers): commands fail at once while Redis is away
@@ -7,19 +27,28 @@ import { Redis, type RedisOptions } from "ioredis";
 export function producerConnection(
   url: string,
   name: string,
-  opts: { autoPipelining?: boolean } = {},
-): Redis {
+  opts: { autoPipelining?: boolean; cluster?: boolean } = {},
+): RedisClient {
   const options: RedisOptions = {
     connectionName: name,
-    // Commands issued in the same tick (concurrent requests) go out in one write.
-    enableAutoPipelining: opts.autoPipelining ?? false,
-    enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
     connectTimeout: 2000,
     commandTimeout: 2000,
-    retryStrategy: (times) => Math.min(times * 200, 2000),
   };
-  const redis = new Redis(url, options);
+  // Commands issued in the same tick (concurrent requests) go out in one write.
+  const enableAutoPipelining = opts.autoPipelining ?? false;
+  const redis: RedisClient = opts.cluster
+    ? clusterClient(url, options, {
+        enableAutoPipelining,
+        enableOfflineQueue: false,
+        clusterRetryStrategy: (times) => Math.min(times * 200, 2000),
+      })
+    : new Redis(url, {
+        ...options,
+        enableAutoPipelining,
+        enableOfflineQueue: false,
+        retryStrategy: (times) => Math.min(times * 200, 2000),
+      });
   redis.on("error", () => {
     // Reported through /readyz and 503s; ioredis reconnects by itself.
   });
@@ -27,12 +56,11 @@ export function producerConnection(
 }
 
 /** Connections for BullMQ workers: BullMQ requires maxRetriesPerRequest null (blocking commands). */
-export function workerConnection(url: string, name: string): Redis {
-  const redis = new Redis(url, {
-    connectionName: name,
-    maxRetriesPerRequest: null,
-    retryStrategy: (times) => Math.min(times * 200, 2000),
-  });
+export function workerConnection(url: string, name: string, cluster = false): RedisClient {
+  const options: RedisOptions = { connectionName: name, maxRetriesPerRequest: null };
+  const redis: RedisClient = cluster
+    ? clusterClient(url, options, { clusterRetryStrategy: (times) => Math.min(times * 200, 2000) })
+    : new Redis(url, { ...options, retryStrategy: (times) => Math.min(times * 200, 2000) });
   redis.on("error", () => {
     // ioredis reconnects by itself; the worker resumes when Redis is back.
   });
@@ -57,7 +85,7 @@ export function withDeadline<T>(promise: Promise<T>, ms: number, what: string): 
  * Waits up to `ms` for the first connection. A Redis that is down at start-up is not fatal: the
  * process starts anyway, answers 503 meanwhile, and ioredis keeps reconnecting.
  */
-export async function awaitReady(redis: Redis, ms: number): Promise<boolean> {
+export async function awaitReady(redis: RedisClient, ms: number): Promise<boolean> {
   if (redis.status === "ready") return true;
   return new Promise((resolve) => {
     const timer = setTimeout(() => {

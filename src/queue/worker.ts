@@ -1,5 +1,5 @@
 import { type Job, RateLimitError, UnrecoverableError, Worker } from "bullmq";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "./redis.js";
 import type { Logger } from "pino";
 import { deliveryFailures } from "../metrics.js";
 import type { AlertDelivery, DeliveryOutcome } from "../slack/delivery.js";
@@ -7,7 +7,7 @@ import type { AlertStore } from "../store/alert-store.js";
 import { type DeliverJobData, deliveryQueueName, queuePrefix, UPDATE_JOB } from "./names.js";
 
 export interface DeliveryWorkerOptions {
-  connection: Redis;
+  connection: RedisClient;
   keyPrefix: string;
   concurrency: number;
   /** A job whose worker died (SIGKILL, lost node) is handed to another worker after this long. */

@@ -1,4 +1,5 @@
-import type { Redis } from "ioredis";
+import { Cluster } from "ioredis";
+import type { RedisClient } from "../queue/redis.js";
 import type { FalcoAlert } from "../falco/alert.js";
 import { parseJsonLossless, stringifyLossless } from "../falco/json.js";
 import { hashKey, sampleOf } from "../route/grouping.js";
@@ -243,10 +244,10 @@ function outcomeOf([kind, a, b]: string[]): CreateOutcome {
 
 /** Alerts and their triage state in Redis. Keys start with `<prefix>:` so deployments and tests can share a server. */
 export class AlertStore {
-  private readonly redis: Redis & Scripts;
+  private readonly redis: RedisClient & Scripts;
 
   constructor(
-    redis: Redis,
+    redis: RedisClient,
     private readonly prefix: string,
   ) {
     if (!("fcCreate" in redis)) {
@@ -254,7 +255,7 @@ export class AlertStore {
       redis.defineCommand("fcClaim", { numberOfKeys: 1, lua: CLAIM_SCRIPT });
       redis.defineCommand("fcUpdate", { numberOfKeys: 1, lua: UPDATE_SCRIPT });
     }
-    this.redis = redis as Redis & Scripts;
+    this.redis = redis as RedisClient & Scripts;
   }
 
   private alertKey(uuid: string): string {
@@ -369,13 +370,17 @@ export class AlertStore {
 
   /** Groups whose window is still open (their pointer key has not expired). */
   async openGroups(): Promise<number> {
-    let cursor = "0";
+    // SCAN walks one node: on a cluster, every primary (the hashtag puts all keys on one of them).
+    const nodes = this.redis instanceof Cluster ? this.redis.nodes("master") : [this.redis];
     let n = 0;
-    do {
-      const [next, keys] = await this.redis.scan(cursor, "MATCH", `${this.prefix}:group:*`, "COUNT", 1000);
-      cursor = next;
-      n += keys.length;
-    } while (cursor !== "0");
+    for (const node of nodes) {
+      let cursor = "0";
+      do {
+        const [next, keys] = await node.scan(cursor, "MATCH", `${this.prefix}:group:*`, "COUNT", 1000);
+        cursor = next;
+        n += keys.length;
+      } while (cursor !== "0");
+    }
     return n;
   }
 

@@ -59,6 +59,28 @@ describe("configuration", () => {
   });
 });
 
+describe("Redis Cluster settings", () => {
+  it("connects as a cluster only when asked, and then needs a node, a {hashtag} prefix and database 0", () => {
+    expect(loadConfig({}).redisCluster).toBe(false);
+    const c = loadConfig({
+      REDIS_CLUSTER: "true",
+      REDIS_URL: "redis://node-1:6379",
+      REDIS_KEY_PREFIX: "{falco-chatops}",
+    });
+    expect(c).toMatchObject({ redisCluster: true, keyPrefix: "{falco-chatops}" });
+    expect(() => loadConfig({ REDIS_CLUSTER: "yes" })).toThrow(/REDIS_CLUSTER must be true or false/);
+    expect(() => loadConfig({ REDIS_CLUSTER: "true", REDIS_KEY_PREFIX: "{fc}" })).toThrow(
+      /REDIS_URL is required with REDIS_CLUSTER=true/,
+    );
+    expect(() => loadConfig({ REDIS_CLUSTER: "true", REDIS_URL: "redis://node-1:6379" })).toThrow(
+      /REDIS_KEY_PREFIX must hold a \{hashtag\} with REDIS_CLUSTER=true/,
+    );
+    expect(() =>
+      loadConfig({ REDIS_CLUSTER: "true", REDIS_URL: "redis://node-1:6379/2", REDIS_KEY_PREFIX: "{fc}" }),
+    ).toThrow(/cannot select a database with REDIS_CLUSTER=true/);
+  });
+});
+
 describe("configuration docs", () => {
   it("document every variable in the README's table and in .env.example", () => {
     const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
