@@ -148,3 +148,39 @@ describe("AlertStore.createMany", () => {
     expect(await redis.hget(`${prefix}:alert:${uuid(51)}`, "group")).toBe(uuid(51));
   });
 });
+
+describe("AlertStore.openGroups", () => {
+  const prefix = uniquePrefix("open-groups");
+  let redis: Redis;
+  let store: AlertStore;
+
+  beforeAll(() => {
+    redis = new Redis(TEST_REDIS_URL);
+    store = new AlertStore(redis, prefix);
+  });
+  afterAll(async () => {
+    redis.disconnect();
+    await dropPrefix(prefix);
+  });
+
+  it("counts the groups whose window is open, once each, from the index the store script keeps", async () => {
+    const now = new Date();
+    const at = (i: number, groupKey: string, receivedAt = now) => item(100 + i, { groupKey, receivedAt });
+    expect(await store.openGroups()).toBe(0);
+    // Three groups, the first with two more occurrences: three open, not five.
+    await store.createMany([at(1, "g1"), at(2, "g1"), at(3, "g2"), at(4, "g3"), at(5, "g1")], options);
+    expect(await store.openGroups()).toBe(3);
+    // Each window closes groupWindowSeconds after the group's first alert.
+    expect(await store.openGroups(now.getTime() + 599_000)).toBe(3);
+    expect(await store.openGroups(now.getTime() + 600_000)).toBe(0);
+    // A group whose window closed long ago is not counted, and the next script call drops it.
+    await store.createMany([at(6, "g-old", new Date(now.getTime() - 3_600_000))], options);
+    expect(await redis.zcard(`${prefix}:groups:open`)).toBe(4);
+    expect(await store.openGroups()).toBe(3);
+    await store.createMany([at(7, "g2")], options);
+    expect(await redis.zcard(`${prefix}:groups:open`)).toBe(3);
+    // Grouping off: no group, nothing counted.
+    await store.createMany([at(8, "g4")], { ...options, groupWindowSeconds: 0 });
+    expect(await store.openGroups()).toBe(3);
+  });
+});
