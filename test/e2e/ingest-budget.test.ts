@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { createServer, request, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { gzipSync } from "node:zlib";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FalcoAlert } from "../../src/falco/alert.js";
@@ -12,7 +13,12 @@ const shell = readFileSync(new URL("../../examples/terminal-shell.json", import.
 const body = (i: number) => JSON.stringify({ ...JSON.parse(shell), hostname: `budget-${i}` });
 
 /** POST /falco over real HTTP; resolves with the status and the parsed answer. */
-function post(port: number, text: string, onSocket?: (abort: () => void) => void) {
+function post(
+  port: number,
+  text: string | Buffer,
+  onSocket?: (abort: () => void) => void,
+  headers: Record<string, string> = {},
+) {
   return new Promise<{ status: number; answer: { accepted?: number } }>((resolve, reject) => {
     const req = request(
       {
@@ -20,7 +26,7 @@ function post(port: number, text: string, onSocket?: (abort: () => void) => void
         host: "127.0.0.1",
         method: "POST",
         path: "/falco",
-        headers: { "content-type": "application/json" },
+        headers: { "content-type": "application/json", ...headers },
       },
       (res) => {
         let data = "";
@@ -114,5 +120,19 @@ describe("POST /falco holds at most INGEST_MAX_BYTES_IN_FLIGHT of requests at on
     expect((await first).status).toBe(202);
     expect((await third).status).toBe(202);
     expect(await gone).toBeInstanceOf(Error);
+  });
+
+  it("counts a compressed body as MAX_BODY_BYTES, its decoded size being unknown until it is read", async () => {
+    calls.length = 0;
+    const zipped = post(port, gzipSync(body(7)), undefined, { "content-encoding": "gzip" });
+    await until(() => calls.length === 1);
+    expect(await gauge("falco_chatops_ingest_bytes_in_flight")).toBe(1024 * 1024);
+    // Small enough for the budget on its own, but not beside the compressed one.
+    const plain = post(port, body(8));
+    await until(async () => (await gauge("falco_chatops_ingest_requests_waiting")) === 1);
+    calls[0]!.finish();
+    await until(() => calls.length === 2);
+    calls[1]!.finish();
+    expect([(await zipped).status, (await plain).status]).toEqual([202, 202]);
   });
 });
