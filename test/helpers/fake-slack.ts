@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { type WebSocket, WebSocketServer } from "ws";
 
 /** One request the fake Slack received. */
 export interface SlackCall {
@@ -106,7 +107,47 @@ export class FakeSlack {
   /** Members of user groups, for usergroups.users.list. */
   readonly userGroups = new Map<string, string[]>();
 
+  /** Socket Mode: the app-level token `apps.connections.open` accepts, and the sockets it opened. */
+  appToken = "xapp-1-test-app-token";
+  private sockets!: WebSocketServer;
+  private readonly connected: WebSocket[] = [];
+  private envelopes = 0;
+
   constructor(private readonly validToken = "xoxb-test-token") {}
+
+  /** Resolves once an app has opened a Socket Mode connection (and been sent Slack's hello). */
+  async socketConnected(timeoutMs = 10_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.connected.length === 0) {
+      if (Date.now() > deadline) throw new Error("no Socket Mode connection");
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+
+  /**
+   * Sends an event over Socket Mode as Slack does (an envelope with an id) and resolves with the
+   * app's acknowledgement, which must name that envelope.
+   */
+  async sendEnvelope(type: string, payload: Record<string, unknown>): Promise<Record<string, unknown>> {
+    const socket = this.connected.at(-1);
+    if (!socket) throw new Error("no Socket Mode connection");
+    const id = `envelope-${++this.envelopes}`;
+    const ack = new Promise<Record<string, unknown>>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no acknowledgement of ${id}`)), 5000);
+      const onMessage = (data: Buffer) => {
+        const message = JSON.parse(data.toString()) as Record<string, unknown>;
+        if (message.envelope_id !== id) return;
+        clearTimeout(timer);
+        socket.off("message", onMessage);
+        resolve(message);
+      };
+      socket.on("message", onMessage);
+    });
+    socket.send(
+      JSON.stringify({ envelope_id: id, type, payload, accepts_response_payload: true, retry_attempt: 0 }),
+    );
+    return ack;
+  }
 
   get apiUrl(): string {
     return `http://127.0.0.1:${this.port}/api/`;
@@ -127,11 +168,20 @@ export class FakeSlack {
 
   async start(): Promise<void> {
     this.server = createServer((req, res) => void this.handle(req, res));
+    this.sockets = new WebSocketServer({ server: this.server, path: "/socket-mode" });
+    this.sockets.on("connection", (socket) => {
+      this.connected.push(socket);
+      socket.send(
+        JSON.stringify({ type: "hello", num_connections: 1, connection_info: { app_id: "A0FAKE" } }),
+      );
+    });
     await new Promise<void>((resolve) => this.server.listen(0, "127.0.0.1", resolve));
     this.port = (this.server.address() as AddressInfo).port;
   }
 
   async stop(): Promise<void> {
+    for (const socket of this.connected) socket.terminate();
+    this.sockets.close();
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
@@ -158,6 +208,11 @@ export class FakeSlack {
     const auth = req.headers.authorization;
     const token = auth?.startsWith("Bearer ") ? auth.slice(7) : ((args.token as string | undefined) ?? null);
     this.calls.push({ method, args, token, at: Date.now() });
+
+    if (method === "apps.connections.open") {
+      if (token !== this.appToken) return this.send(res, 200, { ok: false, error: "invalid_auth" });
+      return this.send(res, 200, { ok: true, url: `ws://127.0.0.1:${this.port}/socket-mode` });
+    }
 
     const queue = this.scripted.get(method) ?? [];
     const at = queue.findIndex((s) => s.channel === undefined || s.channel === args.channel);
