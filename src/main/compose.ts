@@ -53,7 +53,9 @@ export async function startWeb(
   const queueRedis = producerConnection(redisUrl, "falco-chatops:web-queues", {
     cluster: config.redisCluster,
   });
-  if (!(await awaitReady(redis, 3000)))
+  // Both, so that the first requests find the queue connection ready as well as the store's.
+  const ready = await Promise.all([awaitReady(redis, 3000), awaitReady(queueRedis, 3000)]);
+  if (!ready.every(Boolean))
     log.error({ redisUrl: redactUrl(redisUrl) }, "Redis is not reachable yet: answering 503 until it is");
   const store = new AlertStore(redis, config.keyPrefix);
   const queues = new DeliveryQueues(queueRedis, config.keyPrefix, config.grouping.updateSeconds * 1000);

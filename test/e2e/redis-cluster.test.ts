@@ -102,7 +102,12 @@ describe.skipIf(!haveRedisServer)(
         DEDUPE_WINDOW_SECONDS: "0",
       };
       procs.push(run("main/web.js", env), run("main/worker.js", env));
-      await waitFor(() => procs[0]!.port(), "the web process");
+      const port = await waitFor(() => procs[0]!.port(), "the web process");
+      // The cluster client is ready once it has read the slot map (ingest answers 503 until then).
+      await waitFor(
+        () => fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.status === 200),
+        "the web process to reach the cluster",
+      );
     }, 30_000);
 
     afterAll(async () => {
