@@ -20,6 +20,9 @@ function clusterClient(url: string, redisOptions: RedisOptions, options: Cluster
   });
 }
 
+/** Reconnection delay after the n-th failed attempt: quick at first, then every 2 s. */
+const reconnectDelay = (times: number) => Math.min(times * 200, 2000);
+
 /**
  * Connections for the producer side (HTTP handlers): commands fail at once while Redis is away
  * instead of queueing in memory, so ingest can answer 503 within its deadline.
@@ -35,20 +38,14 @@ export function producerConnection(
     connectTimeout: 2000,
     commandTimeout: 2000,
   };
-  // Commands issued in the same tick (concurrent requests) go out in one write.
-  const enableAutoPipelining = opts.autoPipelining ?? false;
+  const client = {
+    // Commands issued in the same tick (concurrent requests) go out in one write.
+    enableAutoPipelining: opts.autoPipelining ?? false,
+    enableOfflineQueue: false,
+  };
   const redis: RedisClient = opts.cluster
-    ? clusterClient(url, options, {
-        enableAutoPipelining,
-        enableOfflineQueue: false,
-        clusterRetryStrategy: (times) => Math.min(times * 200, 2000),
-      })
-    : new Redis(url, {
-        ...options,
-        enableAutoPipelining,
-        enableOfflineQueue: false,
-        retryStrategy: (times) => Math.min(times * 200, 2000),
-      });
+    ? clusterClient(url, options, { ...client, clusterRetryStrategy: reconnectDelay })
+    : new Redis(url, { ...options, ...client, retryStrategy: reconnectDelay });
   redis.on("error", () => {
     // Reported through /readyz and 503s; ioredis reconnects by itself.
   });
@@ -59,8 +56,8 @@ export function producerConnection(
 export function workerConnection(url: string, name: string, cluster = false): RedisClient {
   const options: RedisOptions = { connectionName: name, maxRetriesPerRequest: null };
   const redis: RedisClient = cluster
-    ? clusterClient(url, options, { clusterRetryStrategy: (times) => Math.min(times * 200, 2000) })
-    : new Redis(url, { ...options, retryStrategy: (times) => Math.min(times * 200, 2000) });
+    ? clusterClient(url, options, { clusterRetryStrategy: reconnectDelay })
+    : new Redis(url, { ...options, retryStrategy: reconnectDelay });
   redis.on("error", () => {
     // ioredis reconnects by itself; the worker resumes when Redis is back.
   });
