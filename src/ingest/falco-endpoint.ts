@@ -75,12 +75,15 @@ function fail(
   send(res, status, { error, ...extra }, headers);
 }
 
+/** The Content-Encoding, lower case; "identity" when there is none. */
+function contentEncoding(req: IncomingMessage): string {
+  return (req.headers["content-encoding"] ?? "identity").trim().toLowerCase() || "identity";
+}
+
 /** The request body as a stream of its decoded bytes, or null for an encoding we cannot decode. */
 function decodedBody(req: IncomingMessage): Readable | null {
-  const encoding = (req.headers["content-encoding"] ?? "identity").trim().toLowerCase();
-  switch (encoding) {
+  switch (contentEncoding(req)) {
     case "identity":
-    case "":
       return req;
     case "gzip":
     case "x-gzip":
@@ -140,9 +143,7 @@ function readBody(
  */
 function reservationFor(req: IncomingMessage, maxBodyBytes: number): number {
   const declared = Number(req.headers["content-length"]);
-  const encoding = (req.headers["content-encoding"] ?? "identity").trim().toLowerCase();
-  const plain = encoding === "identity" || encoding === "";
-  return plain && Number.isFinite(declared) && declared >= 0
+  return contentEncoding(req) === "identity" && Number.isFinite(declared) && declared >= 0
     ? Math.min(declared, maxBodyBytes)
     : maxBodyBytes;
 }
