@@ -108,16 +108,17 @@ export type ClaimResult =
 // KEYS: 1 ids (prefix index), 2 by-time index (also the "recent" list), 3 open groups (group pointer
 // keys scored by when their window closes), then per alert: alert hash, alert body, seen (content
 // key), group pointer.
-// ARGV: 1 retention cut-off score (ms; older index entries are removed), 2 group window s (0: no
-// grouping), 3 alert key prefix, 4 dedupe window s (0: off), 5 retention s, then per alert: body
-// JSON, uuid, sample, channel, post ("1"; "0" below MIN_PRIORITY: stored as not_posted, its delivery
-// settled when it arrived), receivedAt, score (receivedAt in ms).
+// ARGV: 1 now (ms, the latest alert's arrival: index entries older than the retention and open groups
+// whose window has closed are removed), 2 group window s (0: no grouping), 3 alert key prefix,
+// 4 dedupe window s (0: off), 5 retention s, then per alert: body JSON, uuid, sample, channel, post
+// ("1"; "0" below MIN_PRIORITY: stored as not_posted, its delivery settled when it arrived),
+// receivedAt, score (receivedAt in ms).
 // Returns, per alert, three values: 'duplicate' (uuid stored and handled), 'undelivered' (stored,
 // not yet delivered: enqueue again, BullMQ's job id keeps that idempotent), 'copy' + original uuid,
 // 'leader', or 'member' + leader uuid + occurrences ('' where a value does not apply).
 const CREATE_SCRIPT = `
 local out = {}
-local cutoff, window, prefix, dedupe, retention = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+local now, window, prefix, dedupe, retention = tonumber(ARGV[1]), ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local function create(alertKey, bodyKey, seenKey, groupKey, body, uuid, sample, channel, post, receivedAt, score)
   if redis.call('EXISTS', bodyKey) == 1 or redis.call('HEXISTS', alertKey, 'alert') == 1 then
     local stored = redis.call('HGET', alertKey, 'deliveryStatus')
@@ -173,13 +174,13 @@ for i = 0, n - 1 do
   out[#out + 1] = y or ''
 end
 -- Retention: alerts' keys expire by themselves; their index entries are removed a few at a time here.
-local expired = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', cutoff, 'LIMIT', 0, 100)
+local expired = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now - tonumber(retention) * 1000, 'LIMIT', 0, 100)
 for _, old in ipairs(expired) do
   redis.call('ZREM', KEYS[1], old)
   redis.call('ZREM', KEYS[2], old)
 end
--- Groups whose window has closed (the latest alert's time is "now").
-redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', tonumber(cutoff) + tonumber(retention) * 1000)
+-- Groups whose window has closed.
+redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now)
 return out`;
 
 /** Alerts per script call: large enough to amortise the call, small enough not to hold Redis up. */
@@ -285,7 +286,7 @@ export class AlertStore {
       for (const item of chunk) latest = Math.max(latest, item.receivedAt.getTime());
       const keys = [this.idsKey, this.byTimeKey, this.openGroupsKey];
       const args = [
-        String(latest - options.retentionSeconds * 1000),
+        String(latest),
         String(options.groupWindowSeconds),
         `${this.prefix}:alert:`,
         String(options.dedupeWindowSeconds),
