@@ -118,7 +118,7 @@ function crossProblems(env: Record<string, string | undefined>): string[] {
       problems.push(
         "REDIS_KEY_PREFIX must hold a {hashtag} with REDIS_CLUSTER=true, e.g. {falco-chatops}, so that every key shares one slot",
       );
-    else if (/^\/\d+$/.test(safePath(env.REDIS_URL)) && safePath(env.REDIS_URL) !== "/0")
+    if (!["", "/", "/0"].includes(urlPath(env.REDIS_URL)))
       problems.push(
         "REDIS_URL cannot select a database with REDIS_CLUSTER=true (a cluster has only database 0)",
       );
@@ -126,7 +126,8 @@ function crossProblems(env: Record<string, string | undefined>): string[] {
   return problems;
 }
 
-function safePath(url: string | undefined): string {
+/** The URL's path ("/2" selects database 2); "" when there is no URL or it does not parse. */
+function urlPath(url: string | undefined): string {
   try {
     return url ? new URL(url).pathname : "";
   } catch {

@@ -78,6 +78,10 @@ describe("Redis Cluster settings", () => {
     expect(() =>
       loadConfig({ REDIS_CLUSTER: "true", REDIS_URL: "redis://node-1:6379/2", REDIS_KEY_PREFIX: "{fc}" }),
     ).toThrow(/cannot select a database with REDIS_CLUSTER=true/);
+    // Both at once: one error names both, as for every other variable.
+    expect(() => loadConfig({ REDIS_CLUSTER: "true", REDIS_URL: "redis://node-1:6379/2" })).toThrow(
+      /REDIS_KEY_PREFIX must hold a \{hashtag\}[\s\S]*cannot select a database/,
+    );
   });
 });
 
