@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { Redis } from "ioredis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import type { FalcoAlert } from "../../src/falco/alert.js";
 import { parseAlertBody } from "../../src/falco/body.js";
 import { AlertStore, type CreateOptions, type NewAlert } from "../../src/store/alert-store.js";
@@ -32,20 +32,20 @@ function item(i: number, overrides: Partial<NewAlert> = {}): NewAlert {
   };
 }
 
-/** The store script (CREATE_SCRIPT) against real Redis: each path it can take, and what it leaves. */
-describe("AlertStore.createMany", () => {
-  const prefix = uniquePrefix("store");
-  let redis: Redis;
-  let store: AlertStore;
-
-  beforeAll(() => {
-    redis = new Redis(TEST_REDIS_URL);
-    store = new AlertStore(redis, prefix);
-  });
+/** A store on a key prefix of its own for one describe block, dropped after it. */
+function storeOnOwnPrefix(name: string): { prefix: string; redis: Redis; store: AlertStore } {
+  const prefix = uniquePrefix(name);
+  const redis = new Redis(TEST_REDIS_URL);
   afterAll(async () => {
     redis.disconnect();
     await dropPrefix(prefix);
   });
+  return { prefix, redis, store: new AlertStore(redis, prefix) };
+}
+
+/** The store script (CREATE_SCRIPT) against real Redis: each path it can take, and what it leaves. */
+describe("AlertStore.createMany", () => {
+  const { prefix, redis, store } = storeOnOwnPrefix("store");
 
   it("makes the first alert of a group its leader and counts later ones on it, keeping five samples", async () => {
     const outcomes = await store.createMany(
@@ -150,18 +150,7 @@ describe("AlertStore.createMany", () => {
 });
 
 describe("AlertStore.openGroups", () => {
-  const prefix = uniquePrefix("open-groups");
-  let redis: Redis;
-  let store: AlertStore;
-
-  beforeAll(() => {
-    redis = new Redis(TEST_REDIS_URL);
-    store = new AlertStore(redis, prefix);
-  });
-  afterAll(async () => {
-    redis.disconnect();
-    await dropPrefix(prefix);
-  });
+  const { prefix, redis, store } = storeOnOwnPrefix("open-groups");
 
   it("counts the groups whose window is open, once each, from the index the store script keeps", async () => {
     const now = new Date();
