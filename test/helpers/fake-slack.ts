@@ -166,6 +166,22 @@ export class FakeSlack {
     return this.calls.filter((c) => c.method === method);
   }
 
+  /**
+   * Waits for a post per alert (and a moment more, so that a duplicate would show), then says which
+   * of `uuids` each chat.postMessage carried (undefined: none of them).
+   */
+  async postedUuids(uuids: string[], timeoutMs = 15_000): Promise<(string | undefined)[]> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.callsOf("chat.postMessage").length < uuids.length) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${uuids.length} posts`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    await new Promise((r) => setTimeout(r, 300));
+    return this.callsOf("chat.postMessage").map((c) =>
+      uuids.find((u) => JSON.stringify(c.args.blocks).includes(u)),
+    );
+  }
+
   async start(): Promise<void> {
     this.server = createServer((req, res) => void this.handle(req, res));
     this.sockets = new WebSocketServer({ server: this.server, path: "/socket-mode" });
