@@ -27,22 +27,14 @@ const reconnectDelay = (times: number) => Math.min(times * 200, 2000);
  * Connections for the producer side (HTTP handlers): commands fail at once while Redis is away
  * instead of queueing in memory, so ingest can answer 503 within its deadline.
  */
-export function producerConnection(
-  url: string,
-  name: string,
-  opts: { autoPipelining?: boolean; cluster?: boolean } = {},
-): RedisClient {
+export function producerConnection(url: string, name: string, opts: { cluster?: boolean } = {}): RedisClient {
   const options: RedisOptions = {
     connectionName: name,
     maxRetriesPerRequest: 1,
     connectTimeout: 2000,
     commandTimeout: 2000,
   };
-  const client = {
-    // Commands issued in the same tick (concurrent requests) go out in one write.
-    enableAutoPipelining: opts.autoPipelining ?? false,
-    enableOfflineQueue: false,
-  };
+  const client = { enableOfflineQueue: false };
   const redis: RedisClient = opts.cluster
     ? clusterClient(url, options, { ...client, clusterRetryStrategy: reconnectDelay })
     : new Redis(url, { ...options, ...client, retryStrategy: reconnectDelay });
