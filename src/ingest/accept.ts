@@ -99,10 +99,20 @@ export async function acceptAlerts(
 }
 
 /**
- * Group commit for ingest: the small requests whose bodies arrive in one turn of the event loop
- * (Falco's http_output sends one alert per request) are stored and queued together, with one
- * script call and one queue call per channel, instead of a round trip each. Under load that is
- * dozens of requests per call; alone, a request waits for nothing but the end of the current turn.
+ * A commit is sent as soon as it holds this many alerts, without waiting for the end of the turn:
+ * Redis then works on it while this process reads and validates the next requests, instead of the
+ * two taking turns. Measured under the benchmark's single-alert load (64 connections, one alert
+ * per request, 2 CPUs): sending at 4, 8, 12 and 24 alerts gave 18,200, 20,000, 19,500 and 18,100
+ * alerts/s; waiting for the end of the turn (commits of 19 alerts on average) gave 16,200.
+ */
+export const EAGER_COMMIT_ALERTS = 8;
+
+/**
+ * Group commit for ingest: small requests (Falco's http_output sends one alert per request) are
+ * stored and queued together, with one script call and one queue call per channel, instead of a
+ * round trip each. A commit is sent once it holds EAGER_COMMIT_ALERTS alerts, or at the end of the
+ * event-loop turn in which its first request arrived, whichever comes first; alone, a request
+ * waits for nothing but the end of the current turn. Several commits may be in flight at once.
  * Each request still gets its own answer, and a failure fails every request of that commit (each
  * answers 503 and its sender retries). A commit holds at most CREATE_BATCH alerts, the store's one
  * script call, so that no request's alerts are split between two calls. Requests of CREATE_BATCH
@@ -113,23 +123,37 @@ export class IntakeCommitter {
   private pending: { batch: IntakeBatch; resolve: (a: Accepted) => void; reject: (e: unknown) => void }[] =
     [];
   private pendingAlerts = 0;
+  private scheduled = false;
+  private readonly sendAt: number;
 
-  constructor(private readonly intake: Intake) {}
+  constructor(
+    private readonly intake: Intake,
+    /** Alerts at which a commit is sent before the end of the turn (tests pass other values). */
+    sendAt = EAGER_COMMIT_ALERTS,
+  ) {
+    this.sendAt = Math.min(sendAt, CREATE_BATCH);
+  }
 
   accept(alerts: FalcoAlert[], receivedAt: Date): Promise<Accepted> {
     if (alerts.length >= CREATE_BATCH) return acceptAlerts(alerts, receivedAt, this.intake);
     if (this.pendingAlerts + alerts.length > CREATE_BATCH) this.commit();
     return new Promise<Accepted>((resolve, reject) => {
-      if (this.pending.length === 0) setImmediate(() => this.commit());
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => {
+          this.scheduled = false;
+          this.commit();
+        });
+      }
       this.pending.push({ batch: { alerts, receivedAt }, resolve, reject });
       this.pendingAlerts += alerts.length;
-      if (this.pendingAlerts >= CREATE_BATCH) this.commit(); // full: no reason to wait
+      if (this.pendingAlerts >= this.sendAt) this.commit();
     });
   }
 
   private commit(): void {
     const turn = this.pending;
-    if (turn.length === 0) return; // committed early, when it filled up
+    if (turn.length === 0) return; // already sent, when it filled up
     this.pending = [];
     this.pendingAlerts = 0;
     acceptBatches(

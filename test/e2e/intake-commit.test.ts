@@ -3,10 +3,10 @@ import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseAlertBody } from "../../src/falco/body.js";
 import type { FalcoAlert } from "../../src/falco/alert.js";
-import { type Intake, IntakeCommitter } from "../../src/ingest/accept.js";
+import { EAGER_COMMIT_ALERTS, type Intake, IntakeCommitter } from "../../src/ingest/accept.js";
 import { DeliveryQueues } from "../../src/queue/producer.js";
 import { DEFAULT_GROUP_FIELDS } from "../../src/route/grouping.js";
-import { AlertStore } from "../../src/store/alert-store.js";
+import { AlertStore, CREATE_BATCH } from "../../src/store/alert-store.js";
 import { TEST_REDIS_URL, dropPrefix, uniquePrefix } from "../helpers/redis.js";
 
 const shell = JSON.parse(
@@ -83,8 +83,23 @@ describe("group commit of small requests (IntakeCommitter) against real Redis", 
     );
   });
 
-  it("sends a request of 250 alerts or more on its own, and fills a commit at 250", async () => {
+  it("sends a commit as soon as it holds EAGER_COMMIT_ALERTS alerts, the rest at the end of the turn", async () => {
+    expect(EAGER_COMMIT_ALERTS).toBe(8);
     const committer = new IntakeCommitter(intake);
+    calls.length = 0;
+    const received = new Date();
+    // 3 + 3 + 3 alerts reach 8 with the third request, which goes in whole: no request is split.
+    const threes = [0, 1, 2, 3].map((r) => [0, 1, 2].map((i) => alert(uuid(6000 + r * 10 + i))));
+    const singles = [alert(uuid(6100))];
+    const results = await Promise.all([...threes, singles].map((a) => committer.accept(a, received)));
+    expect(calls).toEqual([9, 4]);
+    expect(results.every((r) => r.duplicates.length === 0)).toBe(true);
+    for (const a of [...threes.flat(), ...singles]) expect(await intake.store.get(a.uuid)).not.toBeNull();
+  });
+
+  it("sends a request of 250 alerts or more on its own, and fills a commit at 250", async () => {
+    // Eager sending off (a commit sent only when full or at the end of the turn), to see the limit.
+    const committer = new IntakeCommitter(intake, CREATE_BATCH);
     calls.length = 0;
     const received = new Date();
     const big = Array.from({ length: 300 }, (_, i) => alert(uuid(1000 + i)));
@@ -94,7 +109,7 @@ describe("group commit of small requests (IntakeCommitter) against real Redis", 
   });
 
   it("commits what is pending before a request would take a commit past one script call", async () => {
-    const committer = new IntakeCommitter(intake);
+    const committer = new IntakeCommitter(intake, CREATE_BATCH);
     calls.length = 0;
     const received = new Date();
     const a = Array.from({ length: 200 }, (_, i) => alert(uuid(4000 + i)));
