@@ -4,6 +4,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import type { FalcoAlert } from "../../src/falco/alert.js";
 import { parseAlertBody } from "../../src/falco/body.js";
 import { AlertStore, type CreateOptions, type NewAlert } from "../../src/store/alert-store.js";
+import { hashKey } from "../../src/route/grouping.js";
 import { TEST_REDIS_URL, dropPrefix, uniquePrefix } from "../helpers/redis.js";
 
 const shell = JSON.parse(
@@ -89,7 +90,8 @@ describe("AlertStore.createMany", () => {
     // Made with the second occurrence, it expires with the retention like the alerts themselves.
     expect(await redis.ttl(samples)).toBeGreaterThan(3500);
     expect(await redis.zscore(`${prefix}:alerts:by-time`, uuid(8))).toBe(String(received.getTime()));
-    expect(await redis.zscore(`${prefix}:alerts:ids`, uuid(8))).toBe("0");
+    // The uuid-prefix index bucket of its first four characters.
+    expect(await redis.zscore(`${prefix}:alerts:ids:0000`, uuid(8))).toBe("0");
     expect((await store.group(uuid(1)))?.occurrences).toBe(8);
   });
 
@@ -139,6 +141,20 @@ describe("AlertStore.createMany", () => {
     ).toEqual([{ kind: "copy", original: uuid(42) }]);
   });
 
+  it("starts a new group when the group's first alert has expired, without bringing it back", async () => {
+    expect(await store.createMany([item(60, { groupKey: "group-e" })], options)).toEqual([
+      { kind: "leader" },
+    ]);
+    // The leader expired (deleted here) while its group pointer is still there.
+    await redis.del(`${prefix}:alert:${uuid(60)}`, `${prefix}:alert:${uuid(60)}:body`);
+    expect(await redis.exists(`${prefix}:group:${hashKey("group-e")}`)).toBe(1);
+    expect(
+      await store.createMany([item(61, { groupKey: "group-e" }), item(62, { groupKey: "group-e" })], options),
+    ).toEqual([{ kind: "leader" }, { kind: "member", leader: uuid(61), occurrences: 2 }]);
+    expect(await redis.exists(`${prefix}:alert:${uuid(60)}`)).toBe(0);
+    expect(await redis.get(`${prefix}:group:${hashKey("group-e")}`)).toBe(uuid(61));
+  });
+
   it("gives every alert its own message with grouping off", async () => {
     const outcomes = await store.createMany(
       [item(50, { groupKey: "group-d" }), item(51, { groupKey: "group-d" })],
@@ -171,5 +187,42 @@ describe("AlertStore.openGroups", () => {
     // Grouping off: no group, nothing counted.
     await store.createMany([at(8, "g4")], { ...options, groupWindowSeconds: 0 });
     expect(await store.openGroups()).toBe(3);
+  });
+});
+
+describe("AlertStore.resolve", () => {
+  const { prefix, redis, store } = storeOnOwnPrefix("resolve");
+
+  it("finds an alert by uuid or unique prefix, in its index bucket and in the index kept before buckets", async () => {
+    const ids = ["abcd1234-0000-4000-8000-000000000001", "abcd1234-1111-4000-8000-000000000002"];
+    await store.createMany(
+      ids.map((id, i) => ({ ...item(200 + i, { groupKey: `g-${i}` }), alert: { ...alert(id) } })),
+      options,
+    );
+    expect(await store.resolve(ids[0]!)).toEqual({ found: ids[0] });
+    expect(await store.resolve("abcd1234-")).toEqual({ ambiguous: ids });
+    expect(await store.resolve("abcd1234-11")).toEqual({ found: ids[1] });
+    expect(await store.resolve("abcd")).toEqual({ tooShort: true });
+    expect(await store.resolve("abcd9999")).toEqual({ notFound: true });
+    // An alert indexed before the buckets (only in alerts:ids) is still found by prefix, alone or
+    // beside a bucket's.
+    const older = "abcd1234-ffff-4000-8000-000000000003";
+    await redis.hset(`${prefix}:alert:${older}`, "receivedAt", received.toISOString());
+    await redis.zadd(`${prefix}:alerts:ids`, 0, older);
+    expect(await store.resolve("abcd1234-ffff")).toEqual({ found: older });
+    expect(await store.resolve("abcd1234")).toEqual({ ambiguous: [...ids, older] });
+  });
+
+  it("drops expired alerts from the bucket and from the older index", async () => {
+    const gone = "ef010000-0000-4000-8000-000000000001";
+    await redis.zadd(`${prefix}:alerts:ids`, 0, gone);
+    await redis.zadd(`${prefix}:alerts:ids:ef01`, 0, gone);
+    await redis.zadd(`${prefix}:alerts:by-time`, received.getTime() - 7_200_000, gone);
+    // The next call, an hour past the retention of the old entry, trims it from all three.
+    await store.createMany([item(300, { groupKey: "g-trim" })], options);
+    expect(await redis.zscore(`${prefix}:alerts:ids`, gone)).toBeNull();
+    expect(await redis.exists(`${prefix}:alerts:ids:ef01`)).toBe(0);
+    expect(await redis.zscore(`${prefix}:alerts:by-time`, gone)).toBeNull();
+    expect(await redis.zscore(`${prefix}:alerts:by-time`, uuid(300))).not.toBeNull();
   });
 });

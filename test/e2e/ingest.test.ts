@@ -476,7 +476,10 @@ describe("retention", () => {
       expect((await h.postAlerts(alertWith({ uuid: "0e7e0000-0000-4000-8000-000000000002" }))).status).toBe(
         202,
       );
-      expect(await redis.zrange(`${h.prefix}:alerts:ids`, 0, -1)).toEqual([
+      expect(await redis.zrange(`${h.prefix}:alerts:ids:0e7e`, 0, -1)).toEqual([
+        "0e7e0000-0000-4000-8000-000000000002",
+      ]);
+      expect(await redis.zrange(`${h.prefix}:alerts:by-time`, 0, -1)).toEqual([
         "0e7e0000-0000-4000-8000-000000000002",
       ]);
     } finally {
