@@ -9,6 +9,8 @@ export interface LookupView {
   triage: TriageState;
   state: "new" | "acknowledged" | "escalated";
   permalink: string | null;
+  /** The alert's message exists (Slack's, or the preview workspace's, which has no https link to it). */
+  posted: boolean;
   /** Occurrences of the alert's group; the permalink and state are the group's message's. */
   occurrences?: number;
 }
@@ -17,10 +19,9 @@ function who(by: string | null, at: string | null): string {
   return by ? `${userMention(by)}${at ? ` at ${slackDate(at)}` : ""}` : "–";
 }
 
-function linkTo(permalink: string | null): string {
-  return permalink && /^https:\/\/[^\s|<>]+$/.test(permalink)
-    ? `<${permalink}|Open the alert message>`
-    : "Not posted to Slack yet.";
+function linkTo(permalink: string | null, posted: boolean): string {
+  if (permalink && /^https:\/\/[^\s|<>]+$/.test(permalink)) return `<${permalink}|Open the alert message>`;
+  return posted ? "Posted; no link to the message is available." : "Not posted to Slack yet.";
 }
 
 /** `/falco <uuid>`: the alert in a few lines, for the person who asked. */
@@ -31,7 +32,7 @@ export function renderLookup(view: LookupView): SlackMessage {
     `*Where:* ${alertSubject(alert) ? inlineCode(alertSubject(alert)!, 200) : "–"}   *Time:* ${slackDate(alert.time)}`,
     `*State:* ${view.state}${view.occurrences && view.occurrences > 1 ? `   *Group:* ${view.occurrences.toLocaleString("en-US")} occurrences, one message` : ""}`,
     `*Acknowledged:* ${who(triage.acknowledgedBy, triage.acknowledgedAt)}   *Escalated:* ${who(triage.escalatedBy, triage.escalatedAt)}`,
-    linkTo(view.permalink),
+    linkTo(view.permalink, view.posted),
   ];
   return {
     text: `${escapeMrkdwn(alert.priority)}: ${escapeMrkdwn(truncate(alert.rule, 200))} (${view.state})`,

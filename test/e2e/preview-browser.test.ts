@@ -113,7 +113,10 @@ describe.skipIf(!HAVE_CHROMIUM)("the /preview page in headless Chromium (skipped
 
     await page.getByLabel("/falco").fill(uuid.slice(0, 8));
     await page.getByRole("button", { name: "Send", exact: true }).click();
-    await page.locator(".ephemeral", { hasText: "Fileless execution via memfd_create" }).waitFor();
+    const answer = page.locator(".ephemeral", { hasText: "Fileless execution via memfd_create" });
+    await answer.waitFor();
+    // Posted to the preview workspace, which has no Slack link: the answer must not say "not posted".
+    expect(await answer.innerText()).toContain("Posted; no link to the message is available.");
 
     await page.getByRole("button", { name: "Full report" }).first().click();
     await memfd.locator("details.thread").waitFor();

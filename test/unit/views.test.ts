@@ -194,9 +194,19 @@ describe("the alert message", () => {
     expect(JSON.stringify(renderEscalation(alert, "U0ALICE", "javascript:alert(1)").blocks)).not.toContain(
       "javascript:",
     );
-    const lookup = renderLookup({ alert, triage: noTriage, state: "new", permalink: null });
+    const lookup = renderLookup({ alert, triage: noTriage, state: "new", permalink: null, posted: false });
     expect(JSON.stringify(lookup.blocks)).toContain("Not posted to Slack yet.");
     expect(limitProblems(lookup.blocks)).toEqual([]);
+    const linked = (permalink: string | null) =>
+      JSON.stringify(renderLookup({ alert, triage: noTriage, state: "new", permalink, posted: true }).blocks);
+    expect(linked("https://example.slack.com/archives/C1/p1")).toContain(
+      "<https://example.slack.com/archives/C1/p1|Open the alert message>",
+    );
+    // Posted, but without an https link (the preview workspace's, or none): said so, never linked.
+    for (const permalink of ["/preview#msg-C1-1-000001", "javascript:alert(1)", null]) {
+      expect(linked(permalink)).toContain("Posted; no link to the message is available.");
+      expect(linked(permalink)).not.toContain("Open the alert message");
+    }
   });
 });
 

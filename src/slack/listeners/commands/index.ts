@@ -40,6 +40,7 @@ function lookupView(stored: StoredAlert, permalink: string | null): LookupView {
     },
     state: stateOf(stored),
     permalink,
+    posted: stored.slack !== null,
   };
 }
 
