@@ -29,6 +29,12 @@ describe("deployment files", () => {
     expect(procfile).toContain(worker.command.slice(1).join(" "));
     for (const d of [docs[2]!, docs[3]!])
       expect(d.spec.template.spec.securityContext.runAsNonRoot).toBe(true);
+    // The web container's memory limit leaves room above Node's heap limit: V8 must reach its own
+    // limit (and collect) before the kernel's kills the process.
+    const heapMb = Number(/--max-old-space-size=(\d+)/.exec(web.command.join(" "))?.[1]);
+    const limitMi = Number(/^(\d+)Mi$/.exec(String(web.resources.limits.memory))?.[1]);
+    expect(heapMb).toBeGreaterThan(0);
+    expect(limitMi).toBeGreaterThanOrEqual(heapMb + 128);
   });
 
   it("the Dockerfile runs as non-root, installs production dependencies only, and starts the web process", () => {
