@@ -1,15 +1,12 @@
 import type { FalcoAlert } from "../src/falco/alert.js";
-import { escapeMrkdwn, inlineCode, plain, userMention } from "./escape.js";
+import { escapeMrkdwn, inlineCode, permalinkLink, plain, userMention } from "./escape.js";
 import { alertSubject } from "../src/falco/family.js";
 import { PRIORITY_EMOJI, fallbackText, md } from "./alert-message.js";
 import type { SlackMessage } from "./limits.js";
 
 /** Posted to the escalation channel: what, who escalated it, and a link back to the original. */
 export function renderEscalation(alert: FalcoAlert, userId: string, permalink: string | null): SlackMessage {
-  const link =
-    permalink && /^https:\/\/[^\s|<>]+$/.test(permalink)
-      ? `<${permalink}|View the original alert>`
-      : "Original alert link unavailable";
+  const link = permalinkLink(permalink, "View the original alert") ?? "Original alert link unavailable";
   return {
     text: `Escalated by ${userMention(userId)}: ${fallbackText(alert)}`,
     blocks: [

@@ -46,6 +46,14 @@ export function userMention(userId: string): string {
   return SLACK_ID.test(userId) ? `<@${userId}>` : escapeMrkdwn(userId);
 }
 
+/**
+ * A mrkdwn link to a message permalink Slack gave us, or null when it is not a plain https URL (the
+ * preview workspace's, or anything that could break out of the link syntax).
+ */
+export function permalinkLink(permalink: string | null, label: string): string | null {
+  return permalink && /^https:\/\/[^\s|<>]+$/.test(permalink) ? `<${permalink}|${label}>` : null;
+}
+
 /** Slack's date formatting token, shown in the reader's time zone; `iso` is the fallback text. */
 export function slackDate(iso: string): string {
   const ms = Date.parse(iso);

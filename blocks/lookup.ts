@@ -1,6 +1,6 @@
 import { alertSubject } from "../src/falco/family.js";
 import type { FalcoAlert } from "../src/falco/alert.js";
-import { escapeMrkdwn, inlineCode, slackDate, truncate, userMention } from "./escape.js";
+import { escapeMrkdwn, inlineCode, permalinkLink, slackDate, truncate, userMention } from "./escape.js";
 import { PRIORITY_EMOJI, type TriageState, md } from "./alert-message.js";
 import type { Block, SlackMessage } from "./limits.js";
 
@@ -20,8 +20,10 @@ function who(by: string | null, at: string | null): string {
 }
 
 function linkTo(permalink: string | null, posted: boolean): string {
-  if (permalink && /^https:\/\/[^\s|<>]+$/.test(permalink)) return `<${permalink}|Open the alert message>`;
-  return posted ? "Posted; no link to the message is available." : "Not posted to Slack yet.";
+  return (
+    permalinkLink(permalink, "Open the alert message") ??
+    (posted ? "Posted; no link to the message is available." : "Not posted to Slack yet.")
+  );
 }
 
 /** `/falco <uuid>`: the alert in a few lines, for the person who asked. */
