@@ -49,7 +49,7 @@ export async function startWeb(
   // take turns (measured: a fifth less single-alert throughput). The group commit batches already.
   const redis = producerConnection(redisUrl, "falco-chatops:web", { cluster: config.redisCluster });
   // BullMQ defines some fifty scripts on the connection it is given; the store's own connection stays
-  // free of them, so that its (auto-)pipelines do not copy them all for every batch.
+  // free of them, so that its pipelines (a batch of more than one script call) do not copy them all.
   const queueRedis = producerConnection(redisUrl, "falco-chatops:web-queues", {
     cluster: config.redisCluster,
   });

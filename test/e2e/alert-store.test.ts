@@ -196,7 +196,7 @@ describe("AlertStore.resolve", () => {
   it("finds an alert by uuid or unique prefix, in its index bucket and in the index kept before buckets", async () => {
     const ids = ["abcd1234-0000-4000-8000-000000000001", "abcd1234-1111-4000-8000-000000000002"];
     await store.createMany(
-      ids.map((id, i) => ({ ...item(200 + i, { groupKey: `g-${i}` }), alert: { ...alert(id) } })),
+      ids.map((id, i) => item(200 + i, { groupKey: `g-${i}`, alert: alert(id) })),
       options,
     );
     expect(await store.resolve(ids[0]!)).toEqual({ found: ids[0] });

@@ -30,7 +30,7 @@ describe("deployment files", () => {
     for (const d of [docs[2]!, docs[3]!])
       expect(d.spec.template.spec.securityContext.runAsNonRoot).toBe(true);
     // The web container's memory limit leaves room above Node's heap limit: V8 must reach its own
-    // limit (and collect) before the kernel's kills the process.
+    // limit (and collect) before the kernel kills the process.
     const heapMb = Number(/--max-old-space-size=(\d+)/.exec(web.command.join(" "))?.[1]);
     const limitMi = Number(/^(\d+)Mi$/.exec(String(web.resources.limits.memory))?.[1]);
     expect(heapMb).toBeGreaterThan(0);
