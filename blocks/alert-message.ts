@@ -196,7 +196,7 @@ function headerAndSummary(view: AlertView): Block[] {
   const summary = [escapeMrkdwn(truncate(enrichment.summary, 1500))];
   if (enrichment.verdict)
     summary.push(
-      `:large_green_circle: *${escapeMrkdwn(enrichment.verdict.label)}.* ${escapeMrkdwn(enrichment.verdict.explanation)}`,
+      `${enrichment.verdict.confidence === "likely" ? ":large_green_circle:" : ":white_circle: *Possibly:*"} *${escapeMrkdwn(enrichment.verdict.label)}.* ${escapeMrkdwn(enrichment.verdict.explanation)}`,
     );
   blocks.push({ type: "section", text: md(truncate(summary.join("\n\n"), LIMITS.sectionText)) });
   return blocks;

@@ -1,8 +1,16 @@
 import { type FalcoAlert, fieldText } from "../falco/alert.js";
 import { type AlertFamily, alertFamily } from "../falco/family.js";
 import { PRIORITIES, type Priority } from "../falco/priority.js";
-import type { BenignPattern, KnowledgeBase, KnowledgeEntry, Step } from "./knowledge.js";
-import { fillCommand, fillTemplate, isAbsent, yamlQuote } from "./placeholders.js";
+import { ACTOR_CHOSEN_FIELDS } from "./actor-fields.js";
+import type {
+  BenignPattern,
+  FieldTest,
+  KnowledgeBase,
+  KnowledgeEntry,
+  Step,
+  StepPlace,
+} from "./knowledge.js";
+import { fillCommand, fillTuning, isAbsent, type ProcessPlace, processPlace } from "./placeholders.js";
 
 export type MatchKind = "rule" | "tag" | "fallback";
 
@@ -29,6 +37,24 @@ export interface Verdict {
   id: string;
   label: string;
   explanation: string;
+  /**
+   * `likely` when the pattern rests on at least one field the process cannot choose (where it ran,
+   * its executable's path, its parent's executable); `possible` when every field it rests on is text
+   * the process or the requester sets itself (process names, command lines, object names).
+   */
+  confidence: "likely" | "possible";
+}
+
+/** Whether a test rests on text the actor chooses (`proc.aname[2]` counts as `proc.aname`). */
+export function isActorChosen(test: FieldTest): boolean {
+  const base = test.field.replace(/\[.*\]$/, "");
+  if (ACTOR_CHOSEN_FIELDS.includes(base)) return true;
+  // A memfd's "path" is the name its creator passed to memfd_create.
+  if (base === "proc.exepath" || base === "proc.pexepath" || base === "proc.aexepath") {
+    const values = test.equals ?? [test.starts_with ?? ""];
+    return values.some((v) => v.startsWith("memfd:") || !v.startsWith("/"));
+  }
+  return false;
 }
 
 export interface Enrichment {
@@ -71,6 +97,24 @@ export function mitreRefs(ids: string[], kb: KnowledgeBase): MitreRef[] {
   });
 }
 
+/** Whether a step's place fits where the alert's process ran (see StepSchema's `where`). */
+export function stepApplies(where: StepPlace | undefined, alert: FalcoAlert, place: ProcessPlace): boolean {
+  switch (where) {
+    case "host":
+      return place === "host";
+    case "pod":
+      return !isAbsent(alert.outputFields["k8s.pod.name"]) && !isAbsent(alert.outputFields["k8s.ns.name"]);
+    case "container":
+      return place === "docker" || place === "cri" || place === "container";
+    case "docker":
+      return place === "docker" || place === "container";
+    case "cri":
+      return place === "cri" || place === "container";
+    default:
+      return true;
+  }
+}
+
 function fillStep(step: Step, alert: FalcoAlert): FilledStep {
   const command = step.command ? fillCommand(step.command, alert) : null;
   return {
@@ -83,17 +127,49 @@ function fillStep(step: Step, alert: FalcoAlert): FilledStep {
   };
 }
 
-/** Every step is kept: one that needs a field the alert lacks says so instead of showing a hole. */
+/**
+ * The steps that apply where the alert's process ran (a host-side command never shows for a
+ * container's process), each command once; each kept step that needs a field the alert lacks says
+ * so instead of showing a hole.
+ */
 function fillSection(steps: Step[], alert: FalcoAlert): FilledStep[] {
-  return steps.map((s) => fillStep(s, alert));
+  const place = processPlace(alert);
+  const shown = new Set<string>();
+  return steps
+    .filter((s) => stepApplies(s.where, alert, place))
+    .map((s) => fillStep(s, alert))
+    .filter((s) => {
+      // Two shared steps can come down to one command where they apply (docker-top and
+      // container-processes on a containerd node): show it once.
+      if (s.command === null) return true;
+      if (shown.has(s.command)) return false;
+      shown.add(s.command);
+      return true;
+    });
+}
+
+function passes(test: FieldTest, alert: FalcoAlert): boolean {
+  const value = alert.outputFields[test.field];
+  if (isAbsent(value)) return false;
+  const text = fieldText(value);
+  if (test.equals) return test.equals.includes(text);
+  return test.starts_with !== undefined && text.startsWith(test.starts_with);
 }
 
 function matchesPattern(pattern: BenignPattern, alert: FalcoAlert): boolean {
-  const value = alert.outputFields[pattern.field];
-  if (isAbsent(value)) return false;
-  const text = fieldText(value);
-  if (pattern.equals) return pattern.equals.includes(text);
-  return pattern.starts_with !== undefined && text.startsWith(pattern.starts_with);
+  return pattern.when.every((t) => passes(t, alert));
+}
+
+function verdictOf(pattern: BenignPattern): Verdict {
+  const likely = pattern.when.some((t) => !isActorChosen(t));
+  return {
+    id: pattern.id,
+    label: pattern.label,
+    explanation: likely
+      ? pattern.explanation
+      : `${pattern.explanation} Possible only: this rests on ${[...new Set(pattern.when.map((t) => `\`${t.field}\``))].join(" and ")}, which the actor chooses, so confirm it before trusting it.`,
+    confidence: likely ? "likely" : "possible",
+  };
 }
 
 const PRIORITY_MEANING: Record<Priority, string> = {
@@ -114,7 +190,7 @@ function techniquesFromTags(alert: FalcoAlert): string[] {
 
 function fromEntry(entry: KnowledgeEntry, alert: FalcoAlert, kb: KnowledgeBase): Enrichment {
   const pattern = entry.benign_patterns.find((p) => matchesPattern(p, alert));
-  const tuning = entry.tuning ? fillTemplate(entry.tuning.snippet, alert, yamlQuote) : null;
+  const tuning = entry.tuning ? fillTuning(entry.tuning.snippet, alert) : null;
   return {
     knowledgeId: entry.id,
     match: "rule",
@@ -122,14 +198,18 @@ function fromEntry(entry: KnowledgeEntry, alert: FalcoAlert, kb: KnowledgeBase):
     mitre: mitreRefs(entry.mitre, kb),
     summary: entry.summary,
     why: entry.why,
-    verdict: pattern ? { id: pattern.id, label: pattern.label, explanation: pattern.explanation } : null,
+    verdict: pattern ? verdictOf(pattern) : null,
     investigate: fillSection(entry.investigate, alert),
     contain: fillSection(entry.contain, alert),
     prevent: fillSection(entry.prevent, alert),
     falsePositives: entry.false_positives,
     tuning:
       entry.tuning && tuning
-        ? { description: entry.tuning.description, snippet: tuning.text, missing: tuning.missing }
+        ? {
+            description: entry.tuning.description,
+            snippet: tuning.text,
+            missing: [...tuning.missing, ...tuning.withheld],
+          }
         : null,
     references: entry.references,
   };
@@ -137,20 +217,18 @@ function fromEntry(entry: KnowledgeEntry, alert: FalcoAlert, kb: KnowledgeBase):
 
 /** Read-only shared steps worth running for any alert of a family, when no entry explains its rule. */
 const GENERIC_INVESTIGATION: Record<AlertFamily, string[]> = {
-  syscall: ["describe-pod", "pod-events", "pod-logs", "docker-top", "crictl-inspect"],
+  syscall: ["describe-pod", "pod-events", "pod-logs", "container-processes", "crictl-inspect"],
   k8s_audit: ["audit-log-user", "audit-user-permissions"],
   aws_cloudtrail: ["aws-caller-identity", "aws-user-events"],
   gcp_auditlog: ["gcp-principal-activity", "gcp-caller-ip-activity"],
   okta: ["okta-actor-events", "okta-client-ip-events"],
   github: ["github-audit-log-actor", "github-audit-log-repo"],
-  other: ["describe-pod", "pod-events", "pod-logs", "docker-top", "crictl-inspect"],
+  other: ["describe-pod", "pod-events", "pod-logs", "container-processes", "crictl-inspect"],
 };
 
 function fallback(alert: FalcoAlert, kb: KnowledgeBase): Enrichment {
   const reported = outputText(alert);
-  const generic = GENERIC_INVESTIGATION[alertFamily(alert)].flatMap((id) =>
-    kb.shared[id] ? [kb.shared[id]] : [],
-  );
+  const generic = GENERIC_INVESTIGATION[alertFamily(alert)].flatMap((id) => kb.shared[id] ?? []);
   return {
     knowledgeId: null,
     match: "fallback",

@@ -9,9 +9,36 @@ const TECHNIQUE_ID = /^T\d{4}(\.\d{3})?$/;
 
 const text = z.string().trim().min(1);
 
+/**
+ * Where a step's command runs. The renderer shows a step only where it applies to the alert:
+ * - `host`: on the host, about a host process or file; shown only for alerts from the host itself;
+ * - `node`: on the host or node, valid whatever the process ran in: host-wide views, or the process
+ *   reached through `/proc/{{ns.pid}}/root/…`, `nsenter -t {{ns.pid}} …` or `/proc/{{proc.pid}}/…`;
+ * - `pod`: `kubectl` about the alert's pod; shown only when the alert names one;
+ * - `container`: on the node, reaching into the container through `{{ns.pid}}`; shown only for
+ *   container alerts (the same command on a host process would act on the whole host);
+ * - `docker` / `cri`: the container runtime's CLI on the container's host (Docker, or crictl for
+ *   containerd and CRI-O); shown for container alerts of that runtime;
+ * - `cluster`: `kubectl` against the cluster's API, not about one pod;
+ * - `control-plane`: on a control-plane node (the API server's own files, such as its audit log).
+ * Steps without `where` (cloud and SaaS CLIs) run from any workstation with the right credentials.
+ */
+export const STEP_PLACES = [
+  "host",
+  "node",
+  "container",
+  "pod",
+  "docker",
+  "cri",
+  "cluster",
+  "control-plane",
+] as const;
+export type StepPlace = (typeof STEP_PLACES)[number];
+
 /** One step of investigation, containment or prevention. `{{field}}` placeholders take the alert's values. */
 export const StepSchema = z.strictObject({
   title: text,
+  where: z.enum(STEP_PLACES).optional(),
   command: text.optional(),
   detail: text.optional(),
   /** A config or manifest the step refers to (YAML), shown as a block. */
@@ -25,18 +52,28 @@ export type Step = z.infer<typeof StepSchema>;
 
 const StepRefSchema = z.strictObject({ use: text });
 
-const BenignPatternSchema = z
+const FieldTestSchema = z
   .strictObject({
-    id: text,
     field: text,
     equals: z.array(z.string()).optional(),
     starts_with: z.string().min(1).optional(),
-    label: text,
-    explanation: text,
   })
   .refine((p) => (p.equals === undefined) !== (p.starts_with === undefined), {
     error: "give exactly one of equals or starts_with",
   });
+export type FieldTest = z.infer<typeof FieldTestSchema>;
+
+/**
+ * A benign explanation, offered when every test in `when` holds. The verdict reads as likely only
+ * when at least one test is on a field the process cannot choose (see `ACTOR_CHOSEN_FIELDS`);
+ * otherwise it is shown as possible.
+ */
+const BenignPatternSchema = z.strictObject({
+  id: text,
+  when: z.array(FieldTestSchema).min(1),
+  label: text,
+  explanation: text,
+});
 export type BenignPattern = z.infer<typeof BenignPatternSchema>;
 
 export const KnowledgeEntrySchema = z.strictObject({
@@ -67,7 +104,10 @@ export interface KnowledgeEntry extends Omit<KnowledgeEntryInput, "investigate" 
   prevent: Step[];
 }
 
-const SharedStepsSchema = z.strictObject({ steps: z.record(z.string(), StepSchema) });
+/** A shared step, or the same step for each place it can run (the message shows those that apply). */
+const SharedStepsSchema = z.strictObject({
+  steps: z.record(z.string(), z.union([StepSchema, z.array(StepSchema).min(2)])),
+});
 
 const MitreSchema = z.strictObject({
   techniques: z.record(
@@ -82,8 +122,8 @@ export interface KnowledgeBase {
   entries: KnowledgeEntry[];
   /** Rule name (and alias) → entry. */
   byRule: Map<string, KnowledgeEntry>;
-  /** Shared steps by name, for guidance that belongs to no single entry. */
-  shared: Record<string, Step>;
+  /** Shared steps by name (one or one per place), for guidance that belongs to no single entry. */
+  shared: Record<string, Step[]>;
   mitre: MitreCatalogue;
   /** What each Falco output field means (knowledge-base/fields/). */
   fields: FieldDictionary;
@@ -161,7 +201,7 @@ export function loadKnowledgeBase(dir = defaultKnowledgeDir()): KnowledgeBase {
   const fieldsDir = join(root, "fields");
   const mitrePath = join(root, "mitre-attack.yaml");
 
-  const shared: Record<string, Step> = {};
+  const shared: Record<string, Step[]> = {};
   const sharedFiles = listYaml(sharedDir);
   if (sharedFiles.length === 0)
     problems.push(`${relative(root, sharedDir) || sharedDir}: no shared steps file`);
@@ -175,7 +215,7 @@ export function loadKnowledgeBase(dir = defaultKnowledgeDir()): KnowledgeBase {
     for (const [name, step] of Object.entries(parsed.data.steps)) {
       if (name in shared)
         problems.push(`${where(["steps", name])}: a shared step named "${name}" already exists`);
-      else shared[name] = step;
+      else shared[name] = Array.isArray(step) ? step : [step];
     }
   }
   let mitre: MitreCatalogue = { techniques: {}, tactics: {} };
@@ -214,7 +254,7 @@ export function loadKnowledgeBase(dir = defaultKnowledgeDir()): KnowledgeBase {
           problems.push(`${loaded.where([section, i, "use"])}: no shared step named "${step.use}"`);
           return [];
         }
-        return [found];
+        return found;
       });
     const entry: KnowledgeEntry = {
       ...input,

@@ -1,7 +1,8 @@
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
+import { FREE_TEXT_FIELDS } from "./actor-fields.js";
 import type { KnowledgeBase, KnowledgeEntry, Step } from "./knowledge.js";
-import { PLACEHOLDER } from "./placeholders.js";
+import { NAMESPACE_PID, PLACEHOLDER, quoteStateAt, tuningPlaceholderContext } from "./placeholders.js";
 
 /**
  * Programs an entry may tell people to run. A command whose program is not here is rejected, which
@@ -33,6 +34,7 @@ export const KNOWN_PROGRAMS = new Set([
   "ps",
   "pstree",
   "pgrep",
+  "nsenter",
   "lsof",
   "findmnt",
   "lsblk",
@@ -81,58 +83,104 @@ export const KNOWN_PROGRAMS = new Set([
 ]);
 
 interface Banned {
+  /** A stable name, so that a test can hold each entry to a sample it must refuse. */
+  id: string;
   pattern: RegExp;
   why: string;
 }
 
 /** Downloads are refused, except the read-only API queries `apiReadProblems` accepts. */
 const DOWNLOAD_BAN: Banned = {
+  id: "download",
   pattern: /\b(curl|wget)\b/i,
   why: "downloads from the network; knowledge-base commands must work offline",
 };
 
 /** Advice that weakens the host or runs untrusted code. Checked on every command and snippet. */
 export const BANNED: Banned[] = [
-  { pattern: /\bsetenforce\s+(0|permissive)\b/i, why: "turns SELinux enforcement off" },
-  { pattern: /\bSELINUX\s*=\s*(disabled|permissive)\b/i, why: "turns SELinux off" },
-  { pattern: /\bchmod\b.*(\b0?777\b|\ba\+rwx\b|\bugo\+rwx\b|\bo\+w\b)/i, why: "makes files world-writable" },
-  { pattern: /\b(aa-teardown|aa-disable|aa-complain)\b/i, why: "disables AppArmor" },
+  { id: "setenforce-off", pattern: /\bsetenforce\s+(0|permissive)\b/i, why: "turns SELinux enforcement off" },
+  { id: "selinux-config-off", pattern: /\bSELINUX\s*=\s*(disabled|permissive)\b/i, why: "turns SELinux off" },
   {
+    id: "chmod-world-writable",
+    pattern: /\bchmod\b.*(\b0?777\b|\ba\+rwx\b|\bugo\+rwx\b|\bo\+w\b)/i,
+    why: "makes files world-writable",
+  },
+  { id: "apparmor-off", pattern: /\b(aa-teardown|aa-disable|aa-complain)\b/i, why: "disables AppArmor" },
+  {
+    id: "systemctl-stop-security",
     pattern:
       /\b(systemctl|service)\b.*\b(stop|disable|mask)\b.*\b(apparmor|auditd|firewalld|ufw|nftables|iptables|falco)\b/i,
     why: "stops a security service",
   },
   {
+    id: "service-stop-security",
     pattern: /\b(service)\s+(apparmor|auditd|firewalld|ufw|falco)\s+stop\b/i,
     why: "stops a security service",
   },
-  { pattern: /\bufw\s+disable\b/i, why: "disables the firewall" },
-  { pattern: /\bauditctl\s+(-e\s*0|-D)\b/i, why: "disables or clears audit rules" },
-  { pattern: /\biptables\b.*\s(-F|--flush|-X|--delete-chain)\b/i, why: "flushes the firewall" },
-  { pattern: /\biptables\b.*\s-P\s+\w+\s+ACCEPT\b/i, why: "opens the firewall's default policy" },
-  { pattern: /\bnft\s+flush\b/i, why: "flushes the firewall" },
-  { pattern: /--privileged\b|\bprivileged:\s*true\b/i, why: "grants full host privileges to a container" },
-  { pattern: /\ballowPrivilegeEscalation:\s*true\b/i, why: "allows privilege escalation" },
+  { id: "ufw-disable", pattern: /\bufw\s+disable\b/i, why: "disables the firewall" },
   {
+    id: "killall",
+    pattern: /\bkillall\b/i,
+    why: "stops processes by name, which also hits others that share (or fake) it; stop by PID",
+  },
+  { id: "auditctl-off", pattern: /\bauditctl\s+(-e\s*0|-D)\b/i, why: "disables or clears audit rules" },
+  {
+    id: "iptables-flush",
+    pattern: /\biptables\b.*\s(-F|--flush|-X|--delete-chain)\b/i,
+    why: "flushes the firewall",
+  },
+  {
+    id: "iptables-accept-policy",
+    pattern: /\biptables\b.*\s-P\s+\w+\s+ACCEPT\b/i,
+    why: "opens the firewall's default policy",
+  },
+  { id: "nft-flush", pattern: /\bnft\s+flush\b/i, why: "flushes the firewall" },
+  {
+    id: "privileged",
+    pattern: /--privileged\b|\bprivileged:\s*true\b/i,
+    why: "grants full host privileges to a container",
+  },
+  {
+    id: "privilege-escalation",
+    pattern: /\ballowPrivilegeEscalation:\s*true\b/i,
+    why: "allows privilege escalation",
+  },
+  {
+    id: "unconfined",
     pattern: /\b(apparmor|seccomp)[=:]\s*"?unconfined\b|\bUnconfined\b/i,
     why: "removes a confinement profile",
   },
-  { pattern: /\b(curl|wget)\b[^\n]*\|\s*(sudo\s+)?(ba|z|da|k)?sh\b/i, why: "pipes a download into a shell" },
-  { pattern: /\b(ba|z|da|k)?sh\s+<\(\s*(curl|wget)\b/i, why: "runs a downloaded script" },
-  DOWNLOAD_BAN,
-  { pattern: /\brm\s+-[a-zA-Z]*[rR][a-zA-Z]*\s+\/(\s|$)/, why: "deletes the root filesystem" },
-  { pattern: /\bjournalctl\b.*--(vacuum|rotate|flush)/i, why: "deletes or rotates away logs (evidence)" },
-  { pattern: /\bhistory\s+-c\b|\bshred\b|\btruncate\b/i, why: "destroys evidence" },
   {
+    id: "pipe-to-shell",
+    pattern: /\b(curl|wget)\b[^\n]*\|\s*(sudo\s+)?(ba|z|da|k)?sh\b/i,
+    why: "pipes a download into a shell",
+  },
+  {
+    id: "run-downloaded-script",
+    pattern: /\b(ba|z|da|k)?sh\s+<\(\s*(curl|wget)\b/i,
+    why: "runs a downloaded script",
+  },
+  DOWNLOAD_BAN,
+  { id: "rm-root", pattern: /\brm\s+-[a-zA-Z]*[rR][a-zA-Z]*\s+\/(\s|$)/, why: "deletes the root filesystem" },
+  {
+    id: "journal-vacuum",
+    pattern: /\bjournalctl\b.*--(vacuum|rotate|flush)/i,
+    why: "deletes or rotates away logs (evidence)",
+  },
+  { id: "destroy-evidence", pattern: /\bhistory\s+-c\b|\bshred\b|\btruncate\b/i, why: "destroys evidence" },
+  {
+    id: "find-exec",
     pattern: /\bfind\b.*\s(-delete|-exec|-execdir|-ok)\b/i,
     why: "deletes or runs programs on what it finds; give a plain find",
   },
-  { pattern: /\bcrontab\s+-r\b/i, why: "deletes a crontab (evidence)" },
+  { id: "crontab-remove", pattern: /\bcrontab\s+-r\b/i, why: "deletes a crontab (evidence)" },
   {
+    id: "chmod-octal-writable",
     pattern: /\bchmod\b.*\s[0-7]*[2367](\s|$)|\bchmod\b.*\s(a|o|ugo)?\+[rx]*w/i,
     why: "makes files world-writable",
   },
   {
+    id: "kernel-settings",
     pattern: /\bsetenforce\b|\bsysctl\b/i,
     why: "changes kernel security settings; describe the change instead of giving a command",
   },
@@ -368,10 +416,17 @@ function cloudEffect(
 
 /** Whether a command only reads, changes state, or destroys something. */
 export function commandEffect(command: string): CommandEffect {
-  const words = shellWords(command.replace(PLACEHOLDER, "VALUE"));
-  const program = programOf(command);
+  const all = shellWords(command.replace(PLACEHOLDER, "VALUE"));
+  const words = wrappedWords(all);
+  const program = words[0] ?? "";
   const actions = actionWords(words);
-  if (words.includes(">") || words.includes(">>") || /(^|\s)>>?\S/.test(command)) return "change";
+  if (all.includes(">") || all.includes(">>") || /(^|\s)>>?\S/.test(command)) return "change";
+  // SIGSTOP and SIGCONT freeze and resume: nothing is lost.
+  if (
+    (program === "kill" || program === "pkill") &&
+    words.some((w) => /^-(s\s*)?(STOP|CONT|SIGSTOP|SIGCONT|19|18)$/.test(w))
+  )
+    return "change";
   if (MUTATING_PROGRAMS.has(program))
     return program === "cp" || program === "chmod" || program === "passwd" || program === "usermod"
       ? "change"
@@ -397,7 +452,8 @@ export function commandEffect(command: string): CommandEffect {
  */
 export function shellProblems(command: string): string[] {
   const problems: string[] = [];
-  const text = command.replace(PLACEHOLDER, "VALUE");
+  let text = command.replace(PLACEHOLDER, "VALUE");
+  for (const allowed of ALLOWED_SUBSTITUTIONS) text = text.replaceAll(allowed, "STAMP");
   if (/[\r\n]/.test(text)) problems.push("spans several lines; give one command per step");
   let quote: "'" | '"' | null = null;
   for (let i = 0; i < text.length; i++) {
@@ -432,10 +488,51 @@ export function shellProblems(command: string): string[] {
   return [...new Set(problems)];
 }
 
-export function programOf(command: string): string {
-  const first = command.trim().split(/\s+/)[0] ?? "";
-  return first === "sudo" ? (command.trim().split(/\s+/)[1] ?? "") : first;
+/**
+ * Programs that run another program: the one after them (and their own options) is what the
+ * command does. Each maps to its options that take a value.
+ */
+const WRAPPERS: Record<string, Set<string>> = {
+  sudo: new Set(["-u", "--user", "-g", "--group", "-C", "-h", "--host", "-p", "--prompt", "-r", "-t", "-D"]),
+  doas: new Set(["-u", "-C"]),
+  env: new Set(["-u", "--unset", "-C", "--chdir", "-S", "--split-string"]),
+  nice: new Set(["-n", "--adjustment"]),
+  timeout: new Set(["-s", "--signal", "-k", "--kill-after"]),
+  nsenter: new Set(["-t", "--target", "-S", "--setuid", "-G", "--setgid", "-w", "--wd", "-r", "--root"]),
+};
+
+/** The words of the command that wrappers run, wrappers and their options removed. */
+export function wrappedWords(words: string[]): string[] {
+  let i = 0;
+  while (i < words.length && WRAPPERS[words[i]!]) {
+    const valueFlags = WRAPPERS[words[i]!]!;
+    const wrapper = words[i]!;
+    i++;
+    while (i < words.length) {
+      const w = words[i]!;
+      if (w === "--") {
+        i++;
+        break;
+      }
+      if (valueFlags.has(w)) i += 2;
+      else if (w.startsWith("-") && w.length > 1) i++;
+      else if (wrapper === "env" && /^[A-Za-z_][A-Za-z0-9_]*=/.test(w)) i++;
+      else if (wrapper === "timeout" && /^\d+(\.\d+)?[smhd]?$/.test(w)) {
+        i++;
+        break;
+      } else break;
+    }
+  }
+  return words.slice(i);
 }
+
+/** The program a command runs, after any wrapper (`sudo`, `doas`, `env VAR=…`, `nice`, `timeout`, `nsenter`). */
+export function programOf(command: string): string {
+  return wrappedWords(shellWords(command.replace(PLACEHOLDER, "VALUE")))[0] ?? "";
+}
+
+/** Command substitutions a step may use: a timestamp for the name of an evidence file. */
+const ALLOWED_SUBSTITUTIONS = ["$(date -u +%Y%m%dT%H%M%SZ)"];
 
 /**
  * Okta and GitHub audit logs are read over their REST APIs. `curl` is accepted for exactly that: a
@@ -469,6 +566,16 @@ export function commandProblems(command: string): string[] {
   const problems = shellProblems(command);
   const program = programOf(command);
   if (!KNOWN_PROGRAMS.has(program)) problems.push(`runs "${program}", which is not a known, checked tool`);
+  if (/\bkubectl\b.*\bget\s+(clusterroles?|roles?)(\s|$)(?!.*\bbindings?\b).*-o\s*wide\b/.test(command))
+    problems.push(
+      "lists roles with `-o wide`, which prints no rules; use `-o yaml` or `describe` on the role",
+    );
+  if (program === "pkill" && !/\s--ns\s/.test(command))
+    problems.push("stops processes by name, which also hits others that share (or fake) it; stop by PID");
+  for (const m of command.matchAll(PLACEHOLDER)) {
+    if (m[1] === NAMESPACE_PID && quoteStateAt(command, m.index) !== "none")
+      problems.push(`puts {{${NAMESPACE_PID}}} inside quotes, where its command substitution would not run`);
+  }
   const apiRead = program === "curl" && apiReadProblems(command).length === 0;
   if (program === "curl" && !apiRead) problems.push(...apiReadProblems(command));
   for (const banned of BANNED)
@@ -488,26 +595,48 @@ const ExceptionSchema = z.strictObject({
   comps: z.union([z.array(z.string()), z.string()]).optional(),
   values: z.array(z.unknown()).min(1),
 });
-const RuleTuningSchema = z.array(
-  z.strictObject({
-    rule: z.string().min(1),
-    exceptions: z.array(ExceptionSchema).optional(),
-    condition: z.string().optional(),
-    enabled: z.boolean().optional(),
-    override: z
-      .partialRecord(
-        z.enum(["exceptions", "condition", "output", "priority", "enabled", "desc", "tags"]),
-        z.enum(["append", "replace"]),
-      )
-      .optional(),
-  }),
-);
+const RuleOverrideSchema = z.strictObject({
+  rule: z.string().min(1),
+  exceptions: z.array(ExceptionSchema).optional(),
+  condition: z.string().optional(),
+  enabled: z.boolean().optional(),
+  override: z
+    .partialRecord(
+      z.enum(["exceptions", "condition", "output", "priority", "enabled", "desc", "tags"]),
+      z.enum(["append", "replace"]),
+    )
+    .optional(),
+});
+/** A rule's own tuning list, extended (`override: {items: append}`). */
+const ListOverrideSchema = z.strictObject({
+  list: z.string().min(1),
+  items: z.array(z.string()).min(1),
+  override: z.strictObject({ items: z.enum(["append", "replace"]) }),
+});
+/** A rule's own tuning macro, given a condition (`override: {condition: replace}`). */
+const MacroOverrideSchema = z.strictObject({
+  macro: z.string().min(1),
+  condition: z.string().min(1),
+  override: z.strictObject({ condition: z.enum(["append", "replace"]) }),
+});
+const RuleTuningSchema = z.array(z.union([RuleOverrideSchema, ListOverrideSchema, MacroOverrideSchema]));
 
 /**
  * A tuning snippet must be YAML that Falco accepts for changing an existing rule: the `override:` key
  * (Falco ≥ 0.36) or a bare `enabled:`; the deprecated `append: true` is refused.
  */
 export function tuningProblems(snippet: string, ruleNames: string[]): string[] {
+  const placed: string[] = [];
+  for (const m of snippet.matchAll(PLACEHOLDER)) {
+    const field = m[1]!.replace(/\[.*\]$/, "");
+    if (FREE_TEXT_FIELDS.includes(field))
+      placed.push(
+        `pre-fills {{${m[1]}}}, text the process chooses freely; an exception on it matches whatever an attacker writes next`,
+      );
+    if (tuningPlaceholderContext(snippet, m.index) === null)
+      placed.push(`puts {{${m[1]}}} neither as a YAML list item nor on a line of a block \`condition: |\``);
+  }
+  if (placed.length > 0) return placed;
   let doc: unknown;
   try {
     doc = parseYaml(snippet.replace(PLACEHOLDER, '"VALUE"'));
@@ -519,6 +648,7 @@ export function tuningProblems(snippet: string, ruleNames: string[]): string[] {
     return parsed.error.issues.map((i) => `is not a Falco rule override: ${i.path.join(".")} ${i.message}`);
   const problems: string[] = [];
   for (const item of parsed.data) {
+    if (!("rule" in item)) continue;
     if (!ruleNames.includes(item.rule))
       problems.push(`changes rule "${item.rule}", which this entry does not explain`);
     if (item.exceptions && item.override?.exceptions !== "append" && item.override?.exceptions !== "replace")
@@ -536,12 +666,53 @@ export function tuningProblems(snippet: string, ruleNames: string[]): string[] {
   return problems;
 }
 
+/** Fields naming a file or directory as the process saw it: a path inside its container. */
+const PATH_FIELDS =
+  /^(fd\.name|fd\.nameraw|fd\.directory|fd\.filename|proc\.exepath|proc\.pexepath|proc\.cwd|fs\.path\..*|evt\.arg\..*)$/;
+const PROCESS_ROOT = /\/proc\/\{\{(ns\.pid|proc\.pid)\}\}\/root$/;
+
+/**
+ * Where a step runs must be said for host and Kubernetes guidance, and fit its command: a path
+ * the process saw is read on the node only under `/proc/<pid>/root` (or in a `host` step, shown
+ * only for host processes), and each CLI runs where it belongs.
+ */
+function placeProblems(step: Step): string[] {
+  const command = step.command;
+  if (!command) return [];
+  if (!step.where) return ["does not say where it runs (`where:`)"];
+  const problems: string[] = [];
+  const program = programOf(command);
+  const wants: Record<string, string[]> = {
+    docker: ["docker"],
+    crictl: ["cri"],
+    kubectl: /\{\{\s*k8s\.pod\.name\s*\}\}/.test(command) ? ["pod"] : ["cluster", "pod"],
+  };
+  const allowed = wants[program];
+  if (allowed && !allowed.includes(step.where))
+    problems.push(`runs ${program}, which belongs to where: ${allowed.join(" or ")}, not ${step.where}`);
+  if (!allowed && ["pod", "cluster"].includes(step.where))
+    problems.push(`says where: ${step.where}, but runs ${program}`);
+  for (const m of command.matchAll(PLACEHOLDER)) {
+    if (step.where === "host" || !PATH_FIELDS.test(m[1]!)) continue;
+    if (!PROCESS_ROOT.test(command.slice(0, m.index)))
+      problems.push(
+        `uses {{${m[1]}}} as a path on the node, where it names the host's file, not the container's; ` +
+          "prefix it with /proc/{{ns.pid}}/root or make the step `where: host`",
+      );
+  }
+  if (step.where === "host" && command.includes(`{{${NAMESPACE_PID}}}`))
+    problems.push("uses {{ns.pid}} in a host step; make it `where: node`");
+  return problems;
+}
+
 function stepProblems(
   step: Step,
   section: "investigate" | "contain" | "prevent",
   capturedBefore: boolean,
+  placeMatters: boolean,
 ): string[] {
   const problems: string[] = [];
+  if (placeMatters) problems.push(...placeProblems(step));
   if (step.command) {
     const own = commandProblems(step.command);
     problems.push(...own);
@@ -562,10 +733,11 @@ function stepProblems(
 /** Every problem in one entry, each prefixed with where it is. */
 export function lintEntry(entry: KnowledgeEntry): string[] {
   const problems: string[] = [];
+  const placeMatters = entry.source === "syscall" || entry.source === "k8s_audit";
   for (const section of ["investigate", "contain", "prevent"] as const) {
     let captured = false;
     entry[section].forEach((step, i) => {
-      for (const p of stepProblems(step, section, captured))
+      for (const p of stepProblems(step, section, captured, placeMatters))
         problems.push(`${entry.file}: ${section}[${i}] "${step.title}" ${p}`);
       if (step.capture) captured = true;
     });

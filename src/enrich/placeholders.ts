@@ -1,4 +1,5 @@
 import { type FalcoAlert, fieldText, fieldValue, isAbsent } from "../falco/alert.js";
+import { type FalcoLiteral, falcoStringLiteral, yamlScalarOf } from "./falco-literal.js";
 
 /** `{{k8s.pod.name}}`, `{{proc.aname[2]}}`, `{{hostname}}` */
 export const PLACEHOLDER = /\{\{\s*([A-Za-z0-9_]+(?:\.[A-Za-z0-9_]+)*(?:\[[^\]\s{}]*\])?)\s*\}\}/g;
@@ -17,6 +18,8 @@ export function lookupField(alert: FalcoAlert, field: string): Lookup {
     return alert.hostname ? { value: alert.hostname } : { missing: "the alert names no host" };
   }
   const value = fieldValue(alert, field);
+  if (value === undefined && field === "proc.pid")
+    return { missing: "the alert carries no proc.pid (add `%proc.pid` to the rule's output to get it)" };
   if (value === undefined) return { missing: `the alert carries no ${field}` };
   // Falco reports host processes with container.id "host": there is no container to act on.
   if ((field === "container.id" || field === "container.name") && value === "host") {
@@ -33,15 +36,10 @@ export function shellQuote(value: string): string {
   return `'${value.replaceAll("'", `'\\''`)}'`;
 }
 
-/** A YAML double-quoted scalar (JSON strings are valid YAML). */
-export function yamlQuote(value: string): string {
-  return JSON.stringify(value);
-}
-
 type QuoteState = "none" | "single" | "double";
 
 /** The shell's quoting state just before `index` in `command`. */
-function quoteStateAt(command: string, index: number): QuoteState {
+export function quoteStateAt(command: string, index: number): QuoteState {
   let state: QuoteState = "none";
   for (let i = 0; i < index; i++) {
     const ch = command[i]!;
@@ -72,10 +70,109 @@ export function shellQuoteAt(value: string, at: PlaceholderAt): string {
   return literal.replaceAll("'", `'\\''`);
 }
 
-/** A shell command filled with the alert's values (see shellQuoteAt). */
-export function fillCommand(template: string, alert: FalcoAlert): Filled {
-  return fillTemplate(template, alert, shellQuoteAt);
+/**
+ * Where the alert's process ran, as far as the alert tells: on the host, in a container of a known
+ * runtime (Kubernetes nodes run containerd or CRI-O, reached with crictl), or in a container whose
+ * runtime the alert does not name.
+ */
+export type ProcessPlace = "host" | "docker" | "cri" | "container" | "unknown";
+
+export function processPlace(alert: FalcoAlert): ProcessPlace {
+  const id = fieldValue(alert, "container.id");
+  if (id === "host") return "host";
+  if (isAbsent(id) || id === "") return "unknown";
+  const type = fieldValue(alert, "container.type");
+  if (type === "docker") return "docker";
+  if (type === "containerd" || type === "cri-o" || type === "cri") return "cri";
+  if (!isAbsent(fieldValue(alert, "k8s.pod.name")) || !isAbsent(fieldValue(alert, "k8s.ns.name")))
+    return "cri";
+  return "container";
 }
+
+/**
+ * `{{ns.pid}}`: a host PID inside the alert process's namespaces, for `nsenter -t` and `/proc/<pid>/root`.
+ * For a container, its init process as the runtime reports it (outlives a short-lived process);
+ * otherwise the process itself (Falco's `proc.pid` is the host's PID), or 1 for a host process.
+ * Returns a shell fragment to paste unquoted, or why there is none.
+ */
+export const NAMESPACE_PID = "ns.pid";
+
+function namespacePid(alert: FalcoAlert): Lookup {
+  const place = processPlace(alert);
+  const id = fieldValue(alert, "container.id");
+  const pid = fieldValue(alert, "proc.pid");
+  if (place === "cri")
+    return {
+      value: `$(crictl inspect --output go-template --template '{{.info.pid}}' ${shellQuote(fieldText(id!))})`,
+    };
+  if (place === "docker")
+    return { value: `$(docker inspect --format '{{.State.Pid}}' ${shellQuote(fieldText(id!))})` };
+  if (!isAbsent(pid) && /^\d+$/.test(fieldText(pid))) return { value: fieldText(pid) };
+  if (place === "host") return { value: "1" };
+  if (place === "container")
+    return { missing: "the alert carries neither proc.pid nor the container's runtime (container.type)" };
+  return { missing: "the alert does not say whether the process ran in a container (container.id)" };
+}
+
+/** A shell command filled with the alert's values (see shellQuoteAt); `{{ns.pid}}` as above. */
+export function fillCommand(template: string, alert: FalcoAlert): Filled {
+  return fillTemplate(template, alert, shellQuoteAt, { [NAMESPACE_PID]: () => namespacePid(alert) });
+}
+
+/**
+ * A Falco tuning snippet filled with the alert's values. A placeholder that is a YAML list item
+ * becomes a YAML scalar holding a Falco string literal; one inside a block `condition:` becomes the
+ * literal itself. A value that cannot be one literal withholds the snippet (see falco-literal.ts).
+ */
+export function fillTuning(template: string, alert: FalcoAlert): Filled & { withheld: string[] } {
+  const withheld: string[] = [];
+  // In a Falco condition `container.id = host` is how a host process is named: a value, not a gap.
+  const lookup = (a: FalcoAlert, field: string): Lookup => {
+    const value = fieldValue(a, field);
+    return field.startsWith("container.") && value === "host" ? { value } : lookupField(a, field);
+  };
+  const filled = fillTemplate(
+    template,
+    alert,
+    (value, at) => {
+      const field = template.slice(at.offset, at.offset + at.length).replace(/[{}\s]/g, "");
+      const literal: FalcoLiteral = falcoStringLiteral(value);
+      if ("withheld" in literal) {
+        withheld.push(`the alert's ${field} cannot be written as one Falco string: ${literal.withheld}`);
+        return "";
+      }
+      return tuningPlaceholderContext(template, at.offset) === "condition"
+        ? literal.literal
+        : yamlScalarOf(literal.literal);
+    },
+    {},
+    lookup,
+  );
+  if (withheld.length > 0) return { text: null, missing: filled.missing, withheld };
+  return { ...filled, withheld };
+}
+
+/**
+ * How a tuning snippet's placeholder sits in its YAML: a list item (`[a, {{x}}]`, `- {{x}}`), a
+ * line of a block `condition:` (`condition: |`), or neither (which the lint refuses).
+ */
+export function tuningPlaceholderContext(template: string, offset: number): "item" | "condition" | null {
+  const lineStart = template.lastIndexOf("\n", offset - 1) + 1;
+  const before = template.slice(lineStart, offset);
+  const lineEnd = template.indexOf("\n", offset);
+  const after = template.slice(offset, lineEnd < 0 ? undefined : lineEnd).replace(PLACEHOLDER_AT_START, "");
+  if (/^\s*(-\s+)?(.*\[(.*,)?)?\s*$/.test(before) && /^\s*(,|\]|$)/.test(after)) return "item";
+  const lines = template.slice(0, lineStart).split("\n");
+  const indent = (l: string) => l.length - l.trimStart().length;
+  const own = indent(before);
+  for (let i = lines.length - 1; i >= 0; i--) {
+    const line = lines[i]!;
+    if (line.trim() === "" || indent(line) >= own) continue;
+    return /^\s*condition:\s*[|>][-+]?\s*$/.test(line) ? "condition" : null;
+  }
+  return null;
+}
+const PLACEHOLDER_AT_START = /^\{\{[^}]*\}\}/;
 
 /** Where a placeholder sits in its template, for quoting that depends on the surroundings. */
 export interface PlaceholderAt {
@@ -95,10 +192,22 @@ export function fillTemplate(
   template: string,
   alert: FalcoAlert,
   quote: (value: string, at: PlaceholderAt) => string,
+  /** Placeholders that stand for a ready-made fragment, inserted as it is. */
+  fragments: Record<string, () => Lookup> = {},
+  lookup: (alert: FalcoAlert, field: string) => Lookup = lookupField,
 ): Filled {
   const missing: string[] = [];
   const text = template.replace(PLACEHOLDER, (whole: string, field: string, offset: number) => {
-    const found = lookupField(alert, field);
+    const fragment = fragments[field];
+    if (fragment) {
+      const made = fragment();
+      if ("missing" in made) {
+        if (!missing.includes(made.missing)) missing.push(made.missing);
+        return "";
+      }
+      return made.value;
+    }
+    const found = lookup(alert, field);
     if ("missing" in found) {
       if (!missing.includes(found.missing)) missing.push(found.missing);
       return "";

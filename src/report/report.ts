@@ -91,7 +91,9 @@ export function buildReport(alert: FalcoAlert, enrichment: Enrichment, kb: Knowl
     summary: {
       text: enrichment.summary,
       why: enrichment.why,
-      verdict: enrichment.verdict ? `${enrichment.verdict.label}. ${enrichment.verdict.explanation}` : null,
+      verdict: enrichment.verdict
+        ? `${enrichment.verdict.confidence === "possible" ? "Possibly: " : ""}${enrichment.verdict.label}. ${enrichment.verdict.explanation}`
+        : null,
       output: outputText(alert),
     },
     details,

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { parse as parseYaml } from "yaml";
 import { mitigationThreadMessages, renderAlertMessage } from "../../blocks/alert-message.js";
 import { limitProblems } from "../../blocks/limits.js";
 import { enrich } from "../../src/enrich/enrich.js";
@@ -10,7 +11,7 @@ import { APPENDED_SYSCALL_FIELDS, corpusRules, syntheticAlert } from "../helpers
 
 const kb = loadKnowledgeBase();
 const noTriage = { acknowledgedBy: null, acknowledgedAt: null, escalatedBy: null, escalatedAt: null };
-const sharedSteps = new Set<Step>(Object.values(kb.shared));
+const sharedSteps = new Set<Step>(Object.values(kb.shared).flat());
 
 describe("the bundled knowledge base", () => {
   it("loads and passes the safety lint", () => {
@@ -106,7 +107,8 @@ describe.skipIf(!HAVE_SHARED)(
           const carried = new Set([
             ...rule.fields,
             "hostname",
-            ...(rule.source === "syscall" ? APPENDED_SYSCALL_FIELDS : []),
+            // `ns.pid` is made from container.id and proc.pid; a step needing proc.pid says how to add it.
+            ...(rule.source === "syscall" ? [...APPENDED_SYSCALL_FIELDS, "proc.pid", "ns.pid"] : []),
           ]);
           for (const field of used)
             if (!carried.has(field))
@@ -134,10 +136,11 @@ describe.skipIf(!HAVE_SHARED)(
               for (const m of mitigationThreadMessages(view))
                 expect(limitProblems(m.blocks), name).toEqual([]);
           }
-          // With realistic values, no command is left unfilled for lack of a field the rule carries.
+          // With realistic values, no command is left unfilled for lack of a field the rule carries
+          // (proc.pid is opt-in: a step that needs it says how to add it to the output).
           const realistic = enrich(syntheticAlert(rule), kb);
           const unfilled = [...realistic.investigate, ...realistic.contain].filter(
-            (s) => s.missing.length > 0,
+            (s) => s.missing.filter((m) => !m.startsWith("the alert carries no proc.pid")).length > 0,
           );
           expect(
             unfilled.map((s) => `${s.title}: ${s.missing.join(", ")}`),
@@ -148,3 +151,39 @@ describe.skipIf(!HAVE_SHARED)(
     });
   },
 );
+
+describe("the quarantine step", () => {
+  const steps = kb.shared["label-quarantine"]!;
+  const manifests = steps.flatMap((s) =>
+    s.snippet ? [parseYaml(s.snippet) as Record<string, unknown>] : [],
+  );
+
+  it("says that a NetworkPolicy only adds allowed traffic, and that the label alone does nothing", () => {
+    const text = steps.map((s) => `${s.title} ${s.detail ?? ""}`).join(" ");
+    expect(text).toMatch(/only ever add allowed traffic/);
+    expect(text).toMatch(/A label alone changes\s+nothing/);
+  });
+
+  it("gives policies that deny on Cilium and Calico, selecting the quarantine label", () => {
+    const cilium = manifests.find((m) => m.kind === "CiliumNetworkPolicy") as {
+      spec: { endpointSelector: unknown; ingressDeny: unknown[]; egressDeny: unknown[] };
+    };
+    expect(cilium.spec.endpointSelector).toEqual({ matchLabels: { "falco-chatops/quarantine": "true" } });
+    expect(cilium.spec.ingressDeny).toEqual([{ fromEntities: ["all"] }]);
+    expect(cilium.spec.egressDeny).toEqual([{ toEntities: ["all"] }]);
+    const calico = manifests.find((m) => m.kind === "GlobalNetworkPolicy") as {
+      spec: { order: number; selector: string; ingress: unknown[]; egress: unknown[] };
+    };
+    expect(calico.spec.order).toBeLessThan(1000);
+    expect(calico.spec.selector).toBe('falco-chatops/quarantine == "true"');
+    expect(calico.spec.ingress).toEqual([{ action: "Deny" }]);
+    expect(calico.spec.egress).toEqual([{ action: "Deny" }]);
+  });
+
+  it("says, for each policy, what still gets through", () => {
+    for (const step of steps.filter((s) => s.snippet))
+      expect(step.blast_radius, step.title).toMatch(
+        /Still gets through|only for traffic no other NetworkPolicy/,
+      );
+  });
+});
