@@ -722,6 +722,16 @@ function stepProblems(
         problems.push("changes state, but investigation steps must be read-only");
       if (section === "contain" && effect === "destroy" && !capturedBefore)
         problems.push("destroys evidence before any capture step");
+      // On hosts and clusters, evidence lives where the change happens (files, processes, objects):
+      // a capture comes before any change, not only before a destroy.
+      else if (
+        placeMatters &&
+        section === "contain" &&
+        effect === "change" &&
+        !step.capture &&
+        !capturedBefore
+      )
+        problems.push("changes state before any capture step");
     }
   }
   if (step.snippet) problems.push(...textProblems(step.snippet));

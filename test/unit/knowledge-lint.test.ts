@@ -221,6 +221,25 @@ describe("the safety lint", () => {
       expect(problems(step)).toContain(problem);
     });
 
+    it("refuses a containment change before any capture, and accepts it after one", () => {
+      const label: Step = {
+        title: "label",
+        where: "pod",
+        command: "kubectl -n {{k8s.ns.name}} label pod {{k8s.pod.name}} a=b",
+        blast_radius: "the pod",
+      };
+      const capture: Step = {
+        title: "capture",
+        where: "pod",
+        command: "kubectl -n {{k8s.ns.name}} get pod {{k8s.pod.name}} -o yaml > pod.yaml",
+        capture: true,
+        blast_radius: "none",
+      };
+      const entry = (contain: Step[]) => ({ ...entryWith({ title: "t", detail: "d" }), contain });
+      expect(lintEntry(entry([label])).join("\n")).toContain("changes state before any capture step");
+      expect(lintEntry(entry([capture, label]))).toEqual([]);
+    });
+
     it.each([
       { title: "t", where: "node", command: "stat /proc/{{ns.pid}}/root{{fd.name}}" },
       { title: "t", where: "host", command: "stat {{fd.name}}" },
