@@ -129,7 +129,13 @@ export function fillTuning(template: string, alert: FalcoAlert): Filled & { with
   // In a Falco condition `container.id = host` is how a host process is named: a value, not a gap.
   const lookup = (a: FalcoAlert, field: string): Lookup => {
     const value = fieldValue(a, field);
-    return field.startsWith("container.") && value === "host" ? { value } : lookupField(a, field);
+    if (field.startsWith("container.") && value === "host") return { value };
+    const found = lookupField(a, field);
+    if ("missing" in found && field.startsWith("container.image") && processPlace(a) === "host")
+      return {
+        missing: `the process ran on the host, which has no ${field}: key the exception on container.id = "host" and the executable's path instead`,
+      };
+    return found;
   };
   const filled = fillTemplate(
     template,

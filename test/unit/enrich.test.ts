@@ -130,6 +130,23 @@ describe("enrichment", () => {
     ]);
   });
 
+  it("says what to key a host process's exception on when the snippet wants an image", () => {
+    const base = alertFrom("../../examples/terminal-shell.json");
+    const onHost = {
+      ...base,
+      rule: "Redirect STDOUT/STDIN to Network Connection in Container",
+      outputFields: {
+        ...base.outputFields,
+        "container.id": "host",
+        "container.image.repository": "",
+        "fd.sip": "10.0.0.9",
+      },
+    };
+    expect(enrich(onHost, kb).tuning?.missing).toEqual([
+      'the process ran on the host, which has no container.image.repository: key the exception on container.id = "host" and the executable\'s path instead',
+    ]);
+  });
+
   it("reach a container's namespaces through its runtime, a host process's through its PID", () => {
     const base = alertFrom("../../examples/memfd-create.json");
     const fill = (fields: Record<string, string | number | null>) =>
