@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFile, execFileSync, spawnSync } from "node:child_process";
 
 /**
  * libsinsp's filter compiler, as Debian's `sysdig` package ships it: `sysdig -r /dev/null <filter>`
@@ -17,13 +17,26 @@ export const NO_SYSDIG_REASON =
 
 export type Compiled = { ok: true } | { ok: false; position: number | null; message: string };
 
-export function compileFilter(filter: string): Compiled {
-  const run = spawnSync("sysdig", ["-r", "/dev/null", filter], { encoding: "utf8", timeout: 20_000 });
-  const out = `${run.stdout}${run.stderr}`;
-  if (/Could not initialize reader/.test(out)) return { ok: true };
-  const error = /filter error at position (\d+): (.*)/.exec(out);
-  if (error) return { ok: false, position: Number(error[1]), message: error[2]! };
-  return { ok: false, position: null, message: `sysdig exited ${run.status ?? run.signal}: ${out.trim()}` };
+/** Compiles one filter; several may run at once (each is its own sysdig process). */
+export function compileFilter(filter: string): Promise<Compiled> {
+  return new Promise((resolve) => {
+    execFile(
+      "sysdig",
+      ["-r", "/dev/null", filter],
+      { encoding: "utf8", timeout: 20_000 },
+      (error, stdout, stderr) => {
+        const out = `${stdout}${stderr}`;
+        if (/Could not initialize reader/.test(out)) return resolve({ ok: true });
+        const found = /filter error at position (\d+): (.*)/.exec(out);
+        if (found) return resolve({ ok: false, position: Number(found[1]), message: found[2]! });
+        resolve({
+          ok: false,
+          position: null,
+          message: `sysdig failed (${error?.code ?? error?.signal}): ${out.trim()}`,
+        });
+      },
+    );
+  });
 }
 
 let known: Map<string, string> | null = null;

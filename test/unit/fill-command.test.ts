@@ -52,7 +52,8 @@ function alertWith(value: string): FalcoAlert {
 function bashWords(command: string): string[] {
   const program = command.split(" ")[0]!;
   const script = `words() { printf '%s\\0' "$@"; }\nwords ${command.slice(program.length)}\n`;
-  const out = execFileSync("bash", ["-c", script], {
+  const out = execFileSync("bash", ["--norc", "--noprofile", "-c", script], {
+    stdio: ["ignore", "pipe", "pipe"],
     encoding: "utf8",
     env: { PATH: process.env.PATH, OKTA_ORG_URL: "https://example.okta.com", OKTA_API_TOKEN: "t" },
   });

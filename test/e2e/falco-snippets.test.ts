@@ -93,26 +93,26 @@ describe("Falco string literals", () => {
   });
 });
 
-describe.skipIf(!HAVE_SYSDIG)(`Falco string literals in libsinsp's compiler (${SKIP_NOTE})`, () => {
-  // The encoding itself, for every value the old lexer also reads (no single quote, no trailing backslash).
-  const encodable = HOSTILE.filter((v) => !v.includes("'") && !v.endsWith("\\") && v.length <= 255);
+describe
+  .skipIf(!HAVE_SYSDIG)
+  .concurrent(`Falco string literals in libsinsp's compiler (${SKIP_NOTE})`, () => {
+    // The encoding itself, for every value the old lexer also reads (no single quote, no trailing backslash).
+    const encodable = HOSTILE.filter((v) => !v.includes("'") && !v.endsWith("\\") && v.length <= 255);
 
-  it.each(encodable.map((v) => [v.length > 40 ? `${v.slice(0, 10)}…` : v, v]))(
-    "keeps %j one literal in libsinsp's compiler, ending exactly where written",
-    (_label, value) => {
-      const literal = encodeFalcoString(value);
-      expect(quoteItem(literal)).toBe(literal);
-      expect(compileFilter(`proc.name = ${literal}`)).toEqual({ ok: true });
-      // A stray parenthesis right after the literal is the first thing the parser cannot take: the
-      // error's position proves that the literal ended there, not earlier.
-      const probe = `proc.name = ${literal} )`;
-      expect(compileFilter(probe)).toMatchObject({ ok: false, position: Buffer.byteLength(probe) });
-    },
-  );
+    it.each(encodable.map((v) => [v.length > 40 ? `${v.slice(0, 10)}…` : v, v]))(
+      "keeps %j one literal in libsinsp's compiler, ending exactly where written",
+      async (_label, value) => {
+        const literal = encodeFalcoString(value);
+        expect(quoteItem(literal)).toBe(literal);
+        expect(await compileFilter(`proc.name = ${literal}`)).toEqual({ ok: true });
+        // A stray parenthesis right after the literal is the first thing the parser cannot take: the
+        // error's position proves that the literal ended there, not earlier.
+        const probe = `proc.name = ${literal} )`;
+        expect(await compileFilter(probe)).toMatchObject({ ok: false, position: Buffer.byteLength(probe) });
+      },
+    );
 
-  it.skipIf(!HAVE_SYSDIG)(
-    "would have let the old quoting turn a value into a clause (the bug this prevents)",
-    () => {
+    it("would have let the old quoting turn a value into a clause (the bug this prevents)", async () => {
       // JSON-quoted in YAML, the value reached the loader bare and no space made quote_item wrap it.
       const condition = conditionWithExceptions("evt.type = execve", [
         { fields: ["proc.exepath", "proc.name"], values: [["memfd:runc", "x)or(proc.pid>0"]] },
@@ -120,10 +120,9 @@ describe.skipIf(!HAVE_SYSDIG)(`Falco string literals in libsinsp's compiler (${S
       expect(condition).toBe(
         "(evt.type = execve) and not (( proc.exepath = memfd:runc and  proc.name = x)or(proc.pid>0))",
       );
-      expect(compileFilter(condition)).toEqual({ ok: true });
-    },
-  );
-});
+      expect(await compileFilter(condition)).toEqual({ ok: true });
+    });
+  });
 
 /**
  * Fields Falco fills from the kernel with addresses, ports, numbers or one of a few names: nobody
@@ -200,14 +199,14 @@ const tuned = kb.entries.filter((e) => e.tuning && placeholdersIn(e.tuning.snipp
 /** Hostile values that can be one literal, cycled through each snippet's placeholders. */
 const EMITTED = ['we"ird\\name', "/tmp/a b", "/api?timeout=32s", "line\nbreak", "y".repeat(250), "ünï,cødé"];
 
-describe.skipIf(!HAVE_SYSDIG)(
-  `every knowledge-base tuning snippet, filled with hostile values (${SKIP_NOTE})`,
-  () => {
+describe
+  .skipIf(!HAVE_SYSDIG)
+  .concurrent(`every knowledge-base tuning snippet, filled with hostile values (${SKIP_NOTE})`, () => {
     it("has snippets to check", () => {
       expect(tuned.length).toBeGreaterThan(50);
     });
 
-    it.each(tuned.map((e) => [e.file, e]))("%s compiles, each value one literal", (_file, entry) => {
+    it.each(tuned.map((e) => [e.file, e]))("%s compiles, each value one literal", async (_file, entry) => {
       const offset = tuned.indexOf(entry);
       const alert = alertFilling(entry, [...EMITTED.slice(offset % EMITTED.length), ...EMITTED]);
       const filled = fillTuning(entry.tuning!.snippet, alert);
@@ -223,7 +222,7 @@ describe.skipIf(!HAVE_SYSDIG)(
       }
       for (const condition of conditions) {
         const checked = withKnownFields(condition);
-        expect({ condition: checked, result: compileFilter(checked) }).toEqual({
+        expect({ condition: checked, result: await compileFilter(checked) }).toEqual({
           condition: checked,
           result: { ok: true },
         });
@@ -232,7 +231,7 @@ describe.skipIf(!HAVE_SYSDIG)(
 
     it.each(tuned.map((e) => [e.file, e]))(
       "%s is withheld, with the reason, for a value that cannot be one literal",
-      (_file, entry) => {
+      async (_file, entry) => {
         const e = enrich(alertFilling(entry, ["x)or(proc.pid>0"]), kb);
         expect(e.tuning?.snippet).toBeNull();
         expect(e.tuning?.missing.join(" ")).toMatch(
@@ -240,13 +239,12 @@ describe.skipIf(!HAVE_SYSDIG)(
         );
       },
     );
-  },
-);
+  });
 
-describe.skipIf(!HAVE_SYSDIG)(`the reproductions that asked for this (${SKIP_NOTE})`, () => {
+describe.skipIf(!HAVE_SYSDIG).concurrent(`the reproductions that asked for this (${SKIP_NOTE})`, () => {
   const entryFor = (rule: string) => kb.byRule.get(rule)!;
 
-  it("a memfd named like runc, with a process name that is a clause, gets no likely verdict and no clause", () => {
+  it("a memfd named like runc, with a process name that is a clause, gets no likely verdict and no clause", async () => {
     const entry = entryFor("Fileless execution via memfd_create");
     const alert: FalcoAlert = {
       ...alertFilling(entry, ["unused"]),
@@ -262,10 +260,10 @@ describe.skipIf(!HAVE_SYSDIG)(`the reproductions that asked for this (${SKIP_NOT
     expect(conditions).toEqual([
       '(evt.type = execve) and not (( proc.exepath = "memfd:runc" and  container.id = "3c2b1a0f9e8d"))',
     ]);
-    expect(compileFilter(withKnownFields(conditions[0]!))).toEqual({ ok: true });
+    expect(await compileFilter(withKnownFields(conditions[0]!))).toEqual({ ok: true });
   });
 
-  it("the URI kubectl sends stays one literal in the Anonymous Request Allowed exception", () => {
+  it("the URI kubectl sends stays one literal in the Anonymous Request Allowed exception", async () => {
     const entry = entryFor("Anonymous Request Allowed");
     const alert = {
       ...alertFilling(entry, ["unused"]),
@@ -275,6 +273,6 @@ describe.skipIf(!HAVE_SYSDIG)(`the reproductions that asked for this (${SKIP_NOT
     expect(conditions).toEqual([
       '(evt.type = execve) and not (( ka.uri = "/api?timeout=32s" and  ka.verb = "get"))',
     ]);
-    expect(compileFilter(withKnownFields(conditions[0]!))).toEqual({ ok: true });
+    expect(await compileFilter(withKnownFields(conditions[0]!))).toEqual({ ok: true });
   });
 });
