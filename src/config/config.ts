@@ -4,12 +4,11 @@ import { normalisePriority, PRIORITIES, type Priority } from "../falco/priority.
 import { PREVIEW_CHANNEL } from "../queue/names.js";
 import { DEFAULT_GROUP_FIELDS } from "../route/grouping.js";
 import { parseRoutes, type Route, type Routing, RoutesError } from "../route/routes.js";
+import { ChannelIdSchema } from "./slack-ids.js";
 
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 
-const channelId = z
-  .string()
-  .regex(/^[CGD][A-Z0-9]{2,}$/, "must be a Slack channel id such as C0123456789 (not a #name)");
+const channelId = ChannelIdSchema;
 
 const optional = (value: string | undefined) =>
   value === undefined || value.trim() === "" ? undefined : value;

@@ -1,5 +1,5 @@
 import { parse as parseYaml } from "yaml";
-import type { KnowledgeBase } from "./knowledge.js";
+import { type KnowledgeBase, relatedByTechnique, techniquesIn } from "./knowledge.js";
 
 export interface RuleCoverage {
   rule: string;
@@ -8,8 +8,6 @@ export interface RuleCoverage {
   /** Which entry answers, and why. */
   reason: string;
 }
-
-const TECHNIQUE = /^T\d{4}(\.\d{3})?$/;
 
 /**
  * Which rules of a Falco rules file have a knowledge-base entry, which borrow one by ATT&CK
@@ -30,11 +28,15 @@ export function ruleCoverage(yamlText: string, file: string, kb: KnowledgeBase):
       continue;
     }
     const tags = Array.isArray(item.tags) ? item.tags.filter((t): t is string => typeof t === "string") : [];
-    const techniques = tags.filter((t) => TECHNIQUE.test(t));
-    const related = kb.entries.find((e) => e.mitre.some((t) => techniques.includes(t)));
+    const techniques = techniquesIn(tags);
+    const related = relatedByTechnique(kb, tags);
     if (related) {
-      const shared = related.mitre.find((t) => techniques.includes(t));
-      out.push({ rule, file, match: "tag", reason: `no entry; borrows ${related.file} (shares ${shared})` });
+      out.push({
+        rule,
+        file,
+        match: "tag",
+        reason: `no entry; borrows ${related.entry.file} (shares ${related.technique})`,
+      });
     } else {
       out.push({
         rule,

@@ -10,6 +10,7 @@ import type {
   Step,
   StepPlace,
 } from "./knowledge.js";
+import { relatedByTechnique, techniquesIn } from "./knowledge.js";
 import { fillCommand, fillTuning, isAbsent, type ProcessPlace, processPlace } from "./placeholders.js";
 
 export type MatchKind = "rule" | "tag" | "fallback";
@@ -74,7 +75,6 @@ export interface Enrichment {
   references: { title: string; url: string }[];
 }
 
-const TECHNIQUE_TAG = /^T\d{4}(\.\d{3})?$/;
 const OUTPUT_PREFIX = new RegExp(
   `^(?:\\S*\\d{2}:\\d{2}:\\d{2}(?:\\.\\d+)?\\S*)?:\\s+(?:${PRIORITIES.join("|")})\\s+`,
   "i",
@@ -184,10 +184,6 @@ const PRIORITY_MEANING: Record<Priority, string> = {
   Debug: "Falco rates this Debug: diagnostic output, not a security finding.",
 };
 
-function techniquesFromTags(alert: FalcoAlert): string[] {
-  return alert.tags.filter((t) => TECHNIQUE_TAG.test(t));
-}
-
 function fromEntry(entry: KnowledgeEntry, alert: FalcoAlert, kb: KnowledgeBase): Enrichment {
   const pattern = entry.benign_patterns.find((p) => matchesPattern(p, alert));
   const tuning = entry.tuning ? fillTuning(entry.tuning.snippet, alert) : null;
@@ -233,7 +229,7 @@ function fallback(alert: FalcoAlert, kb: KnowledgeBase): Enrichment {
     knowledgeId: null,
     match: "fallback",
     relatedRule: null,
-    mitre: mitreRefs(techniquesFromTags(alert), kb),
+    mitre: mitreRefs(techniquesIn(alert.tags), kb),
     summary: reported ? `Falco reported: ${reported}` : `Falco rule "${alert.rule}" matched.`,
     why: PRIORITY_MEANING[alert.priority],
     verdict: null,
@@ -256,10 +252,10 @@ export function enrich(alert: FalcoAlert, kb: KnowledgeBase): Enrichment {
   const entry = kb.byRule.get(alert.rule);
   if (entry) return fromEntry(entry, alert, kb);
 
-  const techniques = techniquesFromTags(alert);
-  const related = kb.entries.find((e) => e.mitre.some((t) => techniques.includes(t)));
+  const borrowed = relatedByTechnique(kb, alert.tags);
   const base = fallback(alert, kb);
-  if (!related) return base;
+  if (!borrowed) return base;
+  const related = borrowed.entry;
   return {
     ...base,
     knowledgeId: related.id,

@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
-import { LineCounter, parseDocument } from "yaml";
+import { parseYamlSource, schemaProblems } from "../yaml-source.js";
 import { z } from "zod";
 import { type FalcoAlert, type FieldValue, fieldText, isAbsent } from "../falco/alert.js";
 
@@ -65,24 +65,14 @@ export function loadFieldDictionary(
   const problems: string[] = [];
   for (const path of listYaml(dir)) {
     const file = relative(root, path);
-    const lineCounter = new LineCounter();
-    const doc = parseDocument(readFileSync(path, "utf8"), { lineCounter, prettyErrors: false });
-    if (doc.errors.length > 0) {
-      const e = doc.errors[0]!;
-      const pos = lineCounter.linePos(e.pos[0]);
-      problems.push(`${file}:${pos.line}:${pos.col}: ${e.message.split("\n")[0]}`);
+    const source = parseYamlSource(readFileSync(path, "utf8"), file);
+    if (!source.ok) {
+      problems.push(source.problem);
       continue;
     }
-    const parsed = FieldFileSchema.safeParse(doc.toJS());
+    const parsed = FieldFileSchema.safeParse(source.value);
     if (!parsed.success) {
-      for (const issue of parsed.error.issues) {
-        const node = doc.getIn(issue.path as (string | number)[], true) as
-          { range?: [number, number, number] } | undefined;
-        const where = node?.range ? lineCounter.linePos(node.range[0]) : undefined;
-        problems.push(
-          `${file}${where ? `:${where.line}:${where.col}` : ""} (${issue.path.join(".")}): ${issue.message}`,
-        );
-      }
+      problems.push(...schemaProblems(parsed.error, source.where));
       continue;
     }
     for (const [name, entry] of Object.entries(parsed.data.fields)) {

@@ -1,11 +1,12 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
-import { LineCounter, parseDocument } from "yaml";
+import { parseYamlSource, schemaProblems } from "../yaml-source.js";
 import { z } from "zod";
 import { type FieldDictionary, loadFieldDictionary } from "./fields.js";
 
-const TECHNIQUE_ID = /^T\d{4}(\.\d{3})?$/;
+/** An ATT&CK technique id, as entries and Falco tags write it: T1059 or T1021.004. */
+export const TECHNIQUE_ID = /^T\d{4}(\.\d{3})?$/;
 
 const text = z.string().trim().min(1);
 
@@ -163,30 +164,9 @@ function listYaml(dir: string): string[] {
 
 /** Reads a YAML file; problems are reported with file, line and column. */
 function readYaml(path: string, root: string): { value: unknown; where: (p: PropertyKey[]) => string } {
-  const source = readFileSync(path, "utf8");
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(source, { lineCounter, prettyErrors: false });
-  const file = relative(root, path) || path;
-  if (doc.errors.length > 0) {
-    const e = doc.errors[0]!;
-    const pos = lineCounter.linePos(e.pos[0]);
-    throw new KnowledgeBaseError([`${file}:${pos.line}:${pos.col}: ${e.message.split("\n")[0]}`]);
-  }
-  return {
-    value: doc.toJS(),
-    where(pathParts) {
-      const node = doc.getIn(pathParts as (string | number)[], true) as
-        { range?: [number, number, number] } | undefined;
-      const offset = node && typeof node === "object" && node.range ? node.range[0] : undefined;
-      if (offset === undefined) return `${file} (${pathParts.join(".")})`;
-      const pos = lineCounter.linePos(offset);
-      return `${file}:${pos.line}:${pos.col} (${pathParts.join(".")})`;
-    },
-  };
-}
-
-function zodProblems(error: z.ZodError, where: (p: PropertyKey[]) => string): string[] {
-  return error.issues.map((i) => `${where(i.path)}: ${i.message}`);
+  const source = parseYamlSource(readFileSync(path, "utf8"), relative(root, path) || path);
+  if (!source.ok) throw new KnowledgeBaseError([source.problem]);
+  return source;
 }
 
 /**
@@ -209,7 +189,7 @@ export function loadKnowledgeBase(dir = defaultKnowledgeDir()): KnowledgeBase {
     const { value, where } = readYaml(path, root);
     const parsed = SharedStepsSchema.safeParse(value);
     if (!parsed.success) {
-      problems.push(...zodProblems(parsed.error, where));
+      problems.push(...schemaProblems(parsed.error, where));
       continue;
     }
     for (const [name, step] of Object.entries(parsed.data.steps)) {
@@ -223,7 +203,7 @@ export function loadKnowledgeBase(dir = defaultKnowledgeDir()): KnowledgeBase {
     const { value, where } = readYaml(mitrePath, root);
     const parsed = MitreSchema.safeParse(value);
     if (parsed.success) mitre = parsed.data;
-    else problems.push(...zodProblems(parsed.error, where));
+    else problems.push(...schemaProblems(parsed.error, where));
   }
 
   const entries: KnowledgeEntry[] = [];
@@ -242,7 +222,7 @@ export function loadKnowledgeBase(dir = defaultKnowledgeDir()): KnowledgeBase {
     }
     const parsed = KnowledgeEntrySchema.safeParse(loaded.value);
     if (!parsed.success) {
-      problems.push(...zodProblems(parsed.error, loaded.where));
+      problems.push(...schemaProblems(parsed.error, loaded.where));
       continue;
     }
     const input = parsed.data;
@@ -279,4 +259,26 @@ export function loadKnowledgeBase(dir = defaultKnowledgeDir()): KnowledgeBase {
   problems.push(...dictionary.problems);
   if (problems.length > 0) throw new KnowledgeBaseError(problems);
   return { entries, byRule, shared, mitre, fields: dictionary.fields };
+}
+
+/** The ATT&CK technique ids among a rule's tags. */
+export function techniquesIn(tags: readonly string[]): string[] {
+  return tags.filter((t) => TECHNIQUE_ID.test(t));
+}
+
+/**
+ * The entry whose guidance a rule without its own entry borrows: the first that covers one of the
+ * rule's ATT&CK techniques, with the technique they share. The bot (enrich) and `kb coverage` both
+ * ask this, so they cannot disagree.
+ */
+export function relatedByTechnique(
+  kb: Pick<KnowledgeBase, "entries">,
+  tags: readonly string[],
+): { entry: KnowledgeEntry; technique: string } | null {
+  const techniques = techniquesIn(tags);
+  for (const entry of kb.entries) {
+    const technique = entry.mitre.find((t) => techniques.includes(t));
+    if (technique) return { entry, technique };
+  }
+  return null;
 }

@@ -1,11 +1,10 @@
-import { LineCounter, parseDocument } from "yaml";
 import { z } from "zod";
 import { type FalcoAlert, fieldText, isAbsent } from "../falco/alert.js";
 import { normalisePriority, type Priority, priorityRank } from "../falco/priority.js";
+import { ChannelIdSchema } from "../config/slack-ids.js";
+import { parseYamlSource, schemaProblems } from "../yaml-source.js";
 
-const channelId = z
-  .string()
-  .regex(/^[CGD][A-Z0-9]{2,}$/, "must be a Slack channel id such as C0123456789 (not a #name)");
+const channelId = ChannelIdSchema;
 const oneOrMany = z
   .union([z.string().min(1), z.array(z.string().min(1)).min(1)])
   .transform((v) => (Array.isArray(v) ? v : [v]));
@@ -52,23 +51,10 @@ export class RoutesError extends Error {
 
 /** Parses a routing file; problems are reported with file, line and column. */
 export function parseRoutes(text: string, file: string): Route[] {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
-  if (doc.errors.length > 0) {
-    const e = doc.errors[0]!;
-    const pos = lineCounter.linePos(e.pos[0]);
-    throw new RoutesError([`${file}:${pos.line}:${pos.col}: ${e.message.split("\n")[0]}`]);
-  }
-  const parsed = RoutesFileSchema.safeParse(doc.toJS());
-  if (!parsed.success)
-    throw new RoutesError(
-      parsed.error.issues.map((issue) => {
-        const node = doc.getIn(issue.path as (string | number)[], true) as
-          { range?: [number, number, number] } | undefined;
-        const pos = node?.range ? lineCounter.linePos(node.range[0]) : undefined;
-        return `${file}${pos ? `:${pos.line}:${pos.col}` : ""} (${issue.path.join(".") || "top level"}): ${issue.message}`;
-      }),
-    );
+  const source = parseYamlSource(text, file);
+  if (!source.ok) throw new RoutesError([source.problem]);
+  const parsed = RoutesFileSchema.safeParse(source.value);
+  if (!parsed.success) throw new RoutesError(schemaProblems(parsed.error, source.where));
   return parsed.data.routes;
 }
 

@@ -1,16 +1,21 @@
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { stringify } from "yaml";
 import { describe, expect, it } from "vitest";
 import { ruleCoverage } from "../../src/enrich/coverage.js";
+import { enrich } from "../../src/enrich/enrich.js";
+import { parseAlertBody } from "../../src/falco/body.js";
 import { loadKnowledgeBase } from "../../src/enrich/knowledge.js";
 import { HAVE_SHARED } from "../helpers/shared-corpus.js";
 import { corpusRules } from "../helpers/synthetic-alert.js";
 
 const kb = loadKnowledgeBase();
 const ROOT = resolve(import.meta.dirname, "../..");
+const parsed = parseAlertBody(readFileSync(join(ROOT, "examples/terminal-shell.json"), "utf8"), "json");
+if (!parsed.ok) throw new Error("examples/terminal-shell.json does not parse");
+const alert = parsed.alerts[0]!;
 
 describe("kb coverage", () => {
   it("tells entries, borrowed guidance and fallbacks apart, skipping overrides", () => {
@@ -35,6 +40,18 @@ describe("kb coverage", () => {
     expect(rows[1]!.reason).toContain("shares T1059");
     expect(rows[3]!.reason).toBe("no entry, and the rule has no ATT&CK technique tag");
     expect(() => ruleCoverage("rule: x", "bad.yaml", kb)).toThrow(/not a Falco rules file/);
+  });
+
+  it("names the entry the bot borrows, for every technique an entry covers", () => {
+    const techniques = [...new Set(kb.entries.flatMap((e) => e.mitre))];
+    for (const technique of techniques) {
+      const [row] = ruleCoverage(stringify([{ rule: "Team rule", tags: [technique] }]), "t.yaml", kb);
+      const bot = enrich({ ...alert, rule: "Team rule", tags: [technique] }, kb);
+      expect(bot.match).toBe("tag");
+      expect(row!.reason, technique).toContain(
+        `borrows ${kb.entries.find((e) => e.id === bot.knowledgeId)!.file}`,
+      );
+    }
   });
 
   it.skipIf(!HAVE_SHARED)("runs from the CLI over the official rules (skipped without ../shared)", () => {
