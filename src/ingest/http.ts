@@ -12,6 +12,7 @@ import { routingChannels } from "../route/routes.js";
 import type { Intake } from "./accept.js";
 import { REDIS_DEADLINE_MS, type RedisClient, withDeadline } from "../queue/redis.js";
 import { type AlertStore, type GroupInfo, type StoredAlert, stateOf } from "../store/alert-store.js";
+import { getFollowingCopy } from "../store/copies.js";
 import { AUTH_CHALLENGE, tokenProblem } from "./auth.js";
 
 export interface HttpDeps {
@@ -166,7 +167,11 @@ export function createHttpApp(deps: HttpDeps): express.Express {
         "the report is served as text/markdown (the default) or text/html: send Accept: text/markdown or Accept: text/html",
       );
     try {
-      const stored = await withDeadline(store.get(uuid), REDIS_DEADLINE_MS, "reading the alert");
+      const stored = await withDeadline(
+        getFollowingCopy(store, uuid),
+        REDIS_DEADLINE_MS,
+        "reading the alert",
+      );
       if (!stored) return fail(res, 404, `no alert with uuid "${uuid}"`);
       const report = buildReport(stored.alert, enrich(stored.alert, kb), kb);
       res.vary("Accept");

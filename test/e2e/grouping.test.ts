@@ -161,6 +161,16 @@ describe("storms, copies, routing and pacing", () => {
     const answered = await get(copy.uuid);
     expect(answered.uuid).toBe(original.uuid);
     expect(answered.group.occurrences).toBe(1);
+    // Every route and command that takes a uuid answers the copy's as the original's.
+    const report = await fetch(`${h.base}/alerts/${copy.uuid}/report`);
+    expect(report.status).toBe(200);
+    expect(await report.text()).toContain(original.uuid);
+    const lookup = await h.command(copy.uuid);
+    const answer = await waitFor(
+      () => h.slack!.responses.find((r) => r.path.endsWith(lookup.responseId)),
+      "the /falco answer for the copy",
+    );
+    expect(JSON.stringify(answer.body.blocks)).toContain(original.uuid);
   });
 
   it("routes by rule file to another channel, and stores but does not post alerts below MIN_PRIORITY", async () => {

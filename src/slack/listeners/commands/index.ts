@@ -14,6 +14,7 @@ import { enrich } from "../../../enrich/enrich.js";
 import { ALERT_ID } from "../../../falco/schema.js";
 import { buildReport } from "../../../report/report.js";
 import { type StoredAlert, stateOf } from "../../../store/alert-store.js";
+import { getFollowingCopy } from "../../../store/copies.js";
 import type { ListenerDeps } from "../deps.js";
 
 /** Shortest uuid prefix `/falco` accepts, so a lookup cannot wander through unrelated alerts. */
@@ -51,6 +52,11 @@ export const MAX_RESPONSES = 5;
 async function findAlert(id: string, deps: ListenerDeps): Promise<StoredAlert | SlackMessage> {
   if (!ALERT_ID.test(id)) return renderHelp(`\`${escapeMrkdwn(id.slice(0, 80))}\` is not an alert uuid.`);
   const found = await deps.store.resolve(id, MIN_PREFIX);
+  if ("notFound" in found) {
+    // A re-sent copy's uuid is not indexed; it answers as the alert it was counted as.
+    const original = await getFollowingCopy(deps.store, id);
+    if (original) return original;
+  }
   if ("tooShort" in found)
     return renderNotice(`Give at least ${MIN_PREFIX} characters of the uuid (you gave ${id.length}).`);
   if ("notFound" in found)
