@@ -80,6 +80,13 @@ function alert(channelHint = 0): string {
   return text;
 }
 
+/** An alert as falcosidekick forwards it, with a uuid of its own (unique within this run). */
+function alertWithUuid(): string {
+  const text = alert();
+  const uuid = `b0000000-0000-4000-8000-${(serial + 0x100000000).toString(16).slice(-12).padStart(12, "0")}`;
+  return `{"uuid":"${uuid}",${text.slice(1)}`;
+}
+
 /**
  * POSTs for `seconds`, `concurrency` connections at a time, each with a fresh body, using autocannon
  * (HTTP/1.1 keep-alive, no pipelining, like Falco's http_output and falcosidekick): a load generator
@@ -217,6 +224,16 @@ try {
   );
   console.log(
     `  ${Math.round(batches.perSecond * 500)} alerts/s, failed requests ${batches.failed} (goal ≥ 15,000 alerts/s)`,
+  );
+
+  // 2b. The same as falcosidekick's webhook sends them: a JSON array, each alert with its own uuid.
+  const sidekickBatch = () => `[${Array.from({ length: 500 }, () => alertWithUuid()).join(",")}]`;
+  const sidekick = await load(`http://127.0.0.1:${webPort}/falco`, 10, 8, sidekickBatch, "application/json");
+  console.log(
+    `\nBatch ingest with uuids (JSON array, 500 alerts per POST each with its own uuid, as falcosidekick sends; 8 connections, 10 s: ${(sidekick.requests * 500).toLocaleString("en-US")} alerts)`,
+  );
+  console.log(
+    `  ${Math.round(sidekick.perSecond * 500)} alerts/s, failed requests ${sidekick.failed} (goal ≥ 15,000 alerts/s)`,
   );
 
   // 3. Memory after those alerts.
