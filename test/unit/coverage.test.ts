@@ -7,11 +7,11 @@ import { describe, expect, it } from "vitest";
 import { ruleCoverage } from "../../src/enrich/coverage.js";
 import { enrich } from "../../src/enrich/enrich.js";
 import { parseAlertBody } from "../../src/falco/body.js";
-import { loadKnowledgeBase } from "../../src/enrich/knowledge.js";
+import { shippedKnowledgeBase } from "../helpers/knowledge.js";
 import { HAVE_SHARED } from "../helpers/shared-corpus.js";
 import { corpusRules } from "../helpers/synthetic-alert.js";
 
-const kb = loadKnowledgeBase();
+const kb = shippedKnowledgeBase();
 const ROOT = resolve(import.meta.dirname, "../..");
 const parsed = parseAlertBody(readFileSync(join(ROOT, "examples/terminal-shell.json"), "utf8"), "json");
 if (!parsed.ok) throw new Error("examples/terminal-shell.json does not parse");

@@ -1,12 +1,12 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { enrich, outputText } from "../../src/enrich/enrich.js";
-import { loadKnowledgeBase } from "../../src/enrich/knowledge.js";
+import { shippedKnowledgeBase } from "../helpers/knowledge.js";
 import { fillCommand, fillTemplate, shellQuote } from "../../src/enrich/placeholders.js";
 import type { FalcoAlert } from "../../src/falco/alert.js";
 import { parseAlertBody } from "../../src/falco/body.js";
 
-const kb = loadKnowledgeBase();
+const kb = shippedKnowledgeBase();
 
 function alertFrom(path: string): FalcoAlert {
   const r = parseAlertBody(readFileSync(new URL(path, import.meta.url), "utf8"), "json");

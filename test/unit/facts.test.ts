@@ -5,13 +5,13 @@ import { fallbackText, renderAlertMessage } from "../../blocks/alert-message.js"
 import { factFields } from "../../blocks/facts.js";
 import { limitProblems } from "../../blocks/limits.js";
 import { enrich } from "../../src/enrich/enrich.js";
-import { loadKnowledgeBase } from "../../src/enrich/knowledge.js";
+import { shippedKnowledgeBase } from "../helpers/knowledge.js";
 import type { FalcoAlert, FieldValue } from "../../src/falco/alert.js";
 import { parseAlertBody } from "../../src/falco/body.js";
 import { alertFamily } from "../../src/falco/family.js";
 import { HAVE_SHARED, SHARED_FALCO } from "../helpers/shared-corpus.js";
 
-const kb = loadKnowledgeBase();
+const kb = shippedKnowledgeBase();
 const noTriage = { acknowledgedBy: null, acknowledgedAt: null, escalatedBy: null, escalatedAt: null };
 
 function alert(source: string, rule: string, outputFields: Record<string, FieldValue>): FalcoAlert {

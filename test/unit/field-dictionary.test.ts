@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { dictionaryKey, explainField } from "../../src/enrich/fields.js";
-import { loadKnowledgeBase } from "../../src/enrich/knowledge.js";
+import { shippedKnowledgeBase } from "../helpers/knowledge.js";
 import { lintKnowledgeBase } from "../../src/enrich/lint.js";
 import { HAVE_SHARED } from "../helpers/shared-corpus.js";
 import { APPENDED_SYSCALL_FIELDS, corpusRules } from "../helpers/synthetic-alert.js";
 
-const kb = loadKnowledgeBase();
+const kb = shippedKnowledgeBase();
 
 describe("the field dictionary", () => {
   it("reads notable values as the issue asks, and says nothing it cannot know", () => {

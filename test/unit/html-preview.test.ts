@@ -3,10 +3,10 @@ import { renderAlertMessage } from "../../blocks/alert-message.js";
 import { escapeMrkdwn } from "../../blocks/escape.js";
 import { blocksToHtml, mrkdwnToHtml } from "../../blocks/html.js";
 import { enrich } from "../../src/enrich/enrich.js";
-import { loadKnowledgeBase } from "../../src/enrich/knowledge.js";
+import { shippedKnowledgeBase } from "../helpers/knowledge.js";
 import type { FalcoAlert } from "../../src/falco/alert.js";
 
-const kb = loadKnowledgeBase();
+const kb = shippedKnowledgeBase();
 
 /** The tags an HTML string opens: the renderer may produce only these. */
 const ALLOWED_TAGS = new Set([

@@ -3,13 +3,14 @@ import { parse as parseYaml } from "yaml";
 import { mitigationThreadMessages, renderAlertMessage } from "../../blocks/alert-message.js";
 import { limitProblems } from "../../blocks/limits.js";
 import { enrich } from "../../src/enrich/enrich.js";
-import { loadKnowledgeBase, type Step } from "../../src/enrich/knowledge.js";
+import type { Step } from "../../src/enrich/knowledge.js";
+import { shippedKnowledgeBase } from "../helpers/knowledge.js";
 import { lintKnowledgeBase } from "../../src/enrich/lint.js";
 import { placeholdersIn } from "../../src/enrich/placeholders.js";
 import { HAVE_SHARED } from "../helpers/shared-corpus.js";
 import { APPENDED_SYSCALL_FIELDS, corpusRules, syntheticAlert } from "../helpers/synthetic-alert.js";
 
-const kb = loadKnowledgeBase();
+const kb = shippedKnowledgeBase();
 const noTriage = { acknowledgedBy: null, acknowledgedAt: null, escalatedBy: null, escalatedAt: null };
 const sharedSteps = new Set<Step>(Object.values(kb.shared).flat());
 

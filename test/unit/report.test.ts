@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { reportMessages } from "../../blocks/report.js";
 import { limitProblems } from "../../blocks/limits.js";
 import { enrich } from "../../src/enrich/enrich.js";
-import { loadKnowledgeBase } from "../../src/enrich/knowledge.js";
+import { shippedKnowledgeBase } from "../helpers/knowledge.js";
 import { commandProblems } from "../../src/enrich/lint.js";
 import type { FalcoAlert } from "../../src/falco/alert.js";
 import { parseAlertBody } from "../../src/falco/body.js";
@@ -14,7 +14,7 @@ import { buildReport } from "../../src/report/report.js";
 import { HAVE_SHARED } from "../helpers/shared-corpus.js";
 import { corpusRules, syntheticAlert } from "../helpers/synthetic-alert.js";
 
-const kb = loadKnowledgeBase();
+const kb = shippedKnowledgeBase();
 const fixture = (name: string): FalcoAlert => {
   const parsed = parseAlertBody(
     readFileSync(new URL(`../fixtures/report/${name}.json`, import.meta.url), "utf8"),

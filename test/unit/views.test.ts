@@ -7,11 +7,11 @@ import { renderEscalation } from "../../blocks/escalation.js";
 import { limitProblems } from "../../blocks/limits.js";
 import { renderLookup } from "../../blocks/lookup.js";
 import { enrich } from "../../src/enrich/enrich.js";
-import { loadKnowledgeBase } from "../../src/enrich/knowledge.js";
+import { shippedKnowledgeBase } from "../helpers/knowledge.js";
 import type { FalcoAlert } from "../../src/falco/alert.js";
 import { parseAlertBody } from "../../src/falco/body.js";
 
-const kb = loadKnowledgeBase();
+const kb = shippedKnowledgeBase();
 const noTriage = { acknowledgedBy: null, acknowledgedAt: null, escalatedBy: null, escalatedAt: null };
 
 function alertFrom(path: string): FalcoAlert {
