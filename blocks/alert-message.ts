@@ -98,7 +98,7 @@ function mitigationBlocks(enrichment: Enrichment): Block[] {
       type: "context",
       elements: [
         md(
-          `No entry for this rule yet: guidance borrowed from *${escapeMrkdwn(enrichment.relatedRule)}*, which shares its ATT&CK technique.`,
+          `No entry for this rule yet: guidance borrowed from *${escapeMrkdwn(enrichment.relatedRule)}*, which shares its ATT&amp;CK technique.`,
         ),
       ],
     });
@@ -157,7 +157,8 @@ function headerAndSummary(view: AlertView): Block[] {
 function contextBlocks(view: AlertView): Block[] {
   const { alert, enrichment } = view;
   const elements: TextObject[] = [];
-  if (enrichment.mitre.length) elements.push(md(truncate(`*ATT&CK* ${mitreText(enrichment.mitre)}`, 2000)));
+  if (enrichment.mitre.length)
+    elements.push(md(truncate(`*ATT&amp;CK* ${mitreText(enrichment.mitre)}`, 2000)));
   // Cloud and SaaS events happen elsewhere: the host is only where Falco read them, so it goes here.
   const via =
     alert.hostname && isCloudOrSaas(alert) ? ` via Falco on ${inlineCode(alert.hostname, 100)}` : "";

@@ -45,7 +45,7 @@ function reportBlocks(r: IncidentReport): Block[] {
   if (r.mitre.length > 0)
     blocks.push(
       ...sections(
-        "MITRE ATT&CK",
+        "MITRE ATT&amp;CK",
         r.mitre.map(
           (m) =>
             `• <${m.url}|${m.id}>${m.name ? ` ${escapeMrkdwn(m.name)}` : ""}${m.tactics.length ? ` — ${escapeMrkdwn(m.tactics.join(", "))}` : ""}`,
