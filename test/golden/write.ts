@@ -1,5 +1,5 @@
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import { relative } from "node:path";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, relative } from "node:path";
 import { REPO_ROOT } from "../helpers/fixtures.js";
 import { goldenCases } from "./cases.js";
 
@@ -7,7 +7,10 @@ import { goldenCases } from "./cases.js";
 for (const golden of goldenCases()) {
   const text = golden.render();
   const before = existsSync(golden.path) ? readFileSync(golden.path, "utf8") : null;
-  if (before !== text) writeFileSync(golden.path, text);
+  if (before !== text) {
+    mkdirSync(dirname(golden.path), { recursive: true });
+    writeFileSync(golden.path, text);
+  }
   const state = before === null ? "written" : before === text ? "unchanged" : "rewritten";
   console.log(`${state.padEnd(9)} ${relative(REPO_ROOT, golden.path)}`);
 }
