@@ -1,9 +1,10 @@
 import type { FalcoAlert } from "../src/falco/alert.js";
-import { alertSubject, isCloudOrSaas } from "../src/falco/family.js";
-import type { Priority } from "../src/falco/priority.js";
-import type { Enrichment, FilledStep, MitreRef } from "../src/enrich/enrich.js";
-import { codeBlock, escapeMrkdwn, inlineCode, plain, slackDate, truncate, userMention } from "./escape.js";
+import { isCloudOrSaas } from "../src/falco/family.js";
+import type { Enrichment, MitreRef } from "../src/enrich/enrich.js";
+import { PRIORITY_EMOJI, fallbackText } from "./alert-line.js";
+import { codeBlock, escapeMrkdwn, inlineCode, slackDate, truncate, userMention } from "./escape.js";
 import { factFields } from "./facts.js";
+import { md, plainText, sections, splitIntoMessages } from "./layout.js";
 import {
   type Block,
   type ButtonElement,
@@ -12,6 +13,8 @@ import {
   type TextObject,
   limitProblems,
 } from "./limits.js";
+import { stepText } from "./steps.js";
+import type { TriageState } from "./triage.js";
 
 export const ACTIONS = {
   acknowledge: "falco_acknowledge",
@@ -20,25 +23,6 @@ export const ACTIONS = {
   collapse: "falco_hide_mitigation",
   report: "falco_full_report",
 } as const;
-
-export const PRIORITY_EMOJI: Record<Priority, string> = {
-  Emergency: ":rotating_light:",
-  Alert: ":rotating_light:",
-  Critical: ":red_circle:",
-  Error: ":large_orange_circle:",
-  Warning: ":warning:",
-  Notice: ":large_blue_circle:",
-  Informational: ":information_source:",
-  Debug: ":white_circle:",
-};
-
-/** Triage state as the views need it. */
-export interface TriageState {
-  acknowledgedBy: string | null;
-  acknowledgedAt: string | null;
-  escalatedBy: string | null;
-  escalatedAt: string | null;
-}
 
 export interface AlertView {
   alert: FalcoAlert;
@@ -60,16 +44,7 @@ export interface GroupView {
   samples: string[];
 }
 
-export const md = (text: string): TextObject => ({ type: "mrkdwn", text, verbatim: true });
-const pt = (text: string, max: number): TextObject => ({
-  type: "plain_text",
-  text: plain(text, max),
-  emoji: true,
-});
-
-export { factFields };
-
-export function mitreText(mitre: MitreRef[]): string {
+function mitreText(mitre: MitreRef[]): string {
   return mitre
     .map(
       (m) =>
@@ -94,7 +69,7 @@ function stateLine(triage: TriageState): string | null {
 function button(text: string, actionId: string, value: string, style?: "primary" | "danger"): ButtonElement {
   return {
     type: "button",
-    text: pt(text, LIMITS.buttonText) as TextObject,
+    text: plainText(text, LIMITS.buttonText),
     action_id: actionId,
     value,
     ...(style ? { style } : {}),
@@ -115,41 +90,15 @@ function actionsBlock(view: AlertView, expandedInPlace: boolean): Block {
   return { type: "actions", block_id: `falco_actions`, elements };
 }
 
-export function stepText(step: FilledStep, index: number): string {
-  const lines = [`${index + 1}. *${escapeMrkdwn(step.title)}*`];
-  if (step.command) lines.push(codeBlock(step.command, 1200));
-  else if (step.missing.length)
-    lines.push(`_Not available for this alert: ${escapeMrkdwn(step.missing.join("; "))}._`);
-  if (step.detail) lines.push(escapeMrkdwn(step.detail));
-  if (step.snippet) lines.push(codeBlock(step.snippet, 1200));
-  if (step.blastRadius) lines.push(`_Blast radius:_ ${escapeMrkdwn(step.blastRadius)}`);
-  return lines.join("\n");
-}
-
-/** Packs paragraphs into as few sections as the 3000-character limit allows. */
-export function sections(title: string, paragraphs: string[]): Block[] {
-  const out: Block[] = [];
-  let current = `*${title}*`;
-  for (const p of paragraphs) {
-    const piece = truncate(p, LIMITS.sectionText - 50);
-    if (current.length + 1 + piece.length > LIMITS.sectionText) {
-      out.push({ type: "section", text: md(current) });
-      current = piece;
-    } else current += `\n${piece}`;
-  }
-  out.push({ type: "section", text: md(current) });
-  return out;
-}
-
 /** The knowledge base's guidance for this alert: investigation, containment, prevention, tuning. */
-export function mitigationBlocks(enrichment: Enrichment): Block[] {
+function mitigationBlocks(enrichment: Enrichment): Block[] {
   const blocks: Block[] = [];
   if (enrichment.match === "tag" && enrichment.relatedRule)
     blocks.push({
       type: "context",
       elements: [
         md(
-          `No entry for this rule yet: guidance borrowed from *${escapeMrkdwn(enrichment.relatedRule)}*, which shares its ATT&CK technique.`,
+          `No entry for this rule yet: guidance borrowed from *${escapeMrkdwn(enrichment.relatedRule)}*, which shares its ATT&amp;CK technique.`,
         ),
       ],
     });
@@ -190,7 +139,10 @@ function headerAndSummary(view: AlertView): Block[] {
   const blocks: Block[] = [
     {
       type: "header",
-      text: pt(`${PRIORITY_EMOJI[alert.priority]} ${alert.priority}: ${alert.rule}`, LIMITS.headerText),
+      text: plainText(
+        `${PRIORITY_EMOJI[alert.priority]} ${alert.priority}: ${alert.rule}`,
+        LIMITS.headerText,
+      ),
     },
   ];
   const summary = [escapeMrkdwn(truncate(enrichment.summary, 1500))];
@@ -205,7 +157,8 @@ function headerAndSummary(view: AlertView): Block[] {
 function contextBlocks(view: AlertView): Block[] {
   const { alert, enrichment } = view;
   const elements: TextObject[] = [];
-  if (enrichment.mitre.length) elements.push(md(truncate(`*ATT&CK* ${mitreText(enrichment.mitre)}`, 2000)));
+  if (enrichment.mitre.length)
+    elements.push(md(truncate(`*ATT&amp;CK* ${mitreText(enrichment.mitre)}`, 2000)));
   // Cloud and SaaS events happen elsewhere: the host is only where Falco read them, so it goes here.
   const via =
     alert.hostname && isCloudOrSaas(alert) ? ` via Falco on ${inlineCode(alert.hostname, 100)}` : "";
@@ -230,13 +183,6 @@ function contextBlocks(view: AlertView): Block[] {
   const state = stateLine(view.triage);
   if (state) blocks.push({ type: "context", elements: [md(state)] });
   return blocks;
-}
-
-/** One-line notification text: shown in push notifications and where blocks cannot be. */
-export function fallbackText(alert: FalcoAlert): string {
-  const subject = alertSubject(alert);
-  const where = subject ? ` on ${subject}` : "";
-  return escapeMrkdwn(truncate(`${alert.priority}: ${alert.rule}${where}`, 500));
 }
 
 /**
@@ -290,16 +236,8 @@ export function mitigationThreadMessages(view: AlertView): SlackMessage[] {
     },
     ...mitigationBlocks(view.enrichment),
   ];
-  const messages: SlackMessage[] = [];
-  let current: Block[] = [];
-  for (const block of all) {
-    if (current.length > 0 && limitProblems([...current, block]).length > 0) {
-      messages.push({ text: `Mitigation steps for ${fallbackText(view.alert)}`, blocks: current });
-      current = [];
-    }
-    current.push(block);
-  }
-  if (current.length)
-    messages.push({ text: `Mitigation steps for ${fallbackText(view.alert)}`, blocks: current });
-  return messages;
+  return splitIntoMessages(all).map((blocks) => ({
+    text: `Mitigation steps for ${fallbackText(view.alert)}`,
+    blocks,
+  }));
 }

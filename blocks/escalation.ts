@@ -1,8 +1,9 @@
 import type { FalcoAlert } from "../src/falco/alert.js";
-import { escapeMrkdwn, inlineCode, permalinkLink, plain, userMention } from "./escape.js";
 import { alertSubject } from "../src/falco/family.js";
-import { PRIORITY_EMOJI, fallbackText, md } from "./alert-message.js";
-import type { SlackMessage } from "./limits.js";
+import { PRIORITY_EMOJI, fallbackText } from "./alert-line.js";
+import { escapeMrkdwn, inlineCode, permalinkLink, userMention } from "./escape.js";
+import { md, plainText } from "./layout.js";
+import { LIMITS, type SlackMessage } from "./limits.js";
 
 /** Posted to the escalation channel: what, who escalated it, and a link back to the original. */
 export function renderEscalation(alert: FalcoAlert, userId: string, permalink: string | null): SlackMessage {
@@ -12,11 +13,7 @@ export function renderEscalation(alert: FalcoAlert, userId: string, permalink: s
     blocks: [
       {
         type: "header",
-        text: {
-          type: "plain_text",
-          text: plain(`:arrow_double_up: Escalated: ${alert.rule}`, 150),
-          emoji: true,
-        },
+        text: plainText(`:arrow_double_up: Escalated: ${alert.rule}`, LIMITS.headerText),
       },
       {
         type: "section",

@@ -1,6 +1,7 @@
 import { type FalcoAlert, fieldText, fieldValue } from "../src/falco/alert.js";
 import { alertFamily } from "../src/falco/family.js";
-import { escapeMrkdwn, inlineCode, slackDate, truncate } from "./escape.js";
+import { escapeMrkdwn, inlineCode, slackDate } from "./escape.js";
+import { fieldRow } from "./layout.js";
 import { LIMITS, type TextObject } from "./limits.js";
 
 /*
@@ -10,8 +11,6 @@ import { LIMITS, type TextObject } from "./limits.js";
  * for Okta, the repository and actor for GitHub. Absent fields are left out, never shown empty.
  */
 
-const md = (text: string): TextObject => ({ type: "mrkdwn", text, verbatim: true });
-
 type Field = (name: string) => string | null;
 
 function fieldReader(alert: FalcoAlert): Field {
@@ -19,10 +18,6 @@ function fieldReader(alert: FalcoAlert): Field {
     const v = fieldValue(alert, name);
     return v === undefined ? null : fieldText(v);
   };
-}
-
-function row(label: string, value: string): TextObject {
-  return md(truncate(`*${label}*\n${value}`, LIMITS.sectionFieldText));
 }
 
 /** Labelled values on their own lines ("region `eu-west-1`"), absent ones dropped; null when none. */
@@ -35,18 +30,18 @@ function lines(...parts: [label: string, value: string | null, max?: number][]):
 }
 
 function push(rows: TextObject[], label: string, value: string | null): void {
-  if (value) rows.push(row(label, value));
+  if (value) rows.push(fieldRow(label, value));
 }
 
 function syscallAndK8sFacts(alert: FalcoAlert, f: Field): TextObject[] {
   const rows: TextObject[] = [];
-  if (alert.hostname) rows.push(row("Host", inlineCode(alert.hostname, 200)));
+  if (alert.hostname) rows.push(fieldRow("Host", inlineCode(alert.hostname, 200)));
   const containerId = f("container.id");
-  if (containerId === "host") rows.push(row("Container", "none (host process)"));
+  if (containerId === "host") rows.push(fieldRow("Container", "none (host process)"));
   else if (containerId || f("container.name")) {
     const name = f("container.name");
     rows.push(
-      row(
+      fieldRow(
         "Container",
         [name && inlineCode(name, 200), containerId && `(${inlineCode(containerId, 80)})`]
           .filter(Boolean)
@@ -57,7 +52,7 @@ function syscallAndK8sFacts(alert: FalcoAlert, f: Field): TextObject[] {
   const image = f("container.image.repository");
   if (image) {
     const tag = f("container.image.tag");
-    rows.push(row("Image", inlineCode(tag ? `${image}:${tag}` : image, 300)));
+    rows.push(fieldRow("Image", inlineCode(tag ? `${image}:${tag}` : image, 300)));
   }
   const ns = f("k8s.ns.name") ?? f("ka.target.namespace");
   const pod = f("k8s.pod.name");
@@ -71,13 +66,13 @@ function syscallAndK8sFacts(alert: FalcoAlert, f: Field): TextObject[] {
       exe && exe !== proc && `exe ${inlineCode(exe, 200)}`,
       cmdline && inlineCode(cmdline, 500),
     ];
-    rows.push(row("Process", parts.filter(Boolean).join("\n")));
+    rows.push(fieldRow("Process", parts.filter(Boolean).join("\n")));
   }
   const parent = f("proc.pname");
   const gparent = f("proc.aname[2]");
   if (parent || gparent)
     rows.push(
-      row(
+      fieldRow(
         "Parent",
         [parent && inlineCode(parent, 100), gparent && `under ${inlineCode(gparent, 100)}`]
           .filter(Boolean)
@@ -94,14 +89,14 @@ function syscallAndK8sFacts(alert: FalcoAlert, f: Field): TextObject[] {
     ]
       .filter(Boolean)
       .join(", ");
-    rows.push(row("User", `${inlineCode(user, 200)}${extra ? ` (${extra})` : ""}`));
+    rows.push(fieldRow("User", `${inlineCode(user, 200)}${extra ? ` (${extra})` : ""}`));
   }
   const verb = f("ka.verb");
   const resource = f("ka.target.resource");
   if (verb || resource) {
     const name = f("ka.target.name") ?? f("ka.resp.name");
     rows.push(
-      row(
+      fieldRow(
         "Request",
         [verb && inlineCode(verb, 40), resource && inlineCode(resource, 80), name && inlineCode(name, 200)]
           .filter(Boolean)
@@ -110,7 +105,7 @@ function syscallAndK8sFacts(alert: FalcoAlert, f: Field): TextObject[] {
     );
   }
   const file = f("fd.name");
-  if (file) rows.push(row("File / connection", inlineCode(file, 400)));
+  if (file) rows.push(fieldRow("File / connection", inlineCode(file, 400)));
   return rows;
 }
 
@@ -244,11 +239,11 @@ function githubFacts(f: Field): TextObject[] {
 /** A source this app has no layout for: its first fields by name, so the message is never bare. */
 function otherFacts(alert: FalcoAlert, f: Field): TextObject[] {
   const rows: TextObject[] = [];
-  if (alert.hostname) rows.push(row("Host", inlineCode(alert.hostname, 200)));
+  if (alert.hostname) rows.push(fieldRow("Host", inlineCode(alert.hostname, 200)));
   for (const name of Object.keys(alert.outputFields)) {
     const value = f(name);
     if (value !== null && !/^evt\.(time|num|plugininfo)/.test(name))
-      rows.push(row(escapeMrkdwn(name), inlineCode(value, 300)));
+      rows.push(fieldRow(escapeMrkdwn(name), inlineCode(value, 300)));
     if (rows.length >= 6) break;
   }
   return rows;
@@ -269,6 +264,6 @@ export function factFields(alert: FalcoAlert): TextObject[] {
             : family === "syscall" || family === "k8s_audit"
               ? syscallAndK8sFacts(alert, f)
               : otherFacts(alert, f);
-  rows.push(row("Time", slackDate(alert.time)));
+  rows.push(fieldRow("Time", slackDate(alert.time)));
   return rows.slice(0, LIMITS.sectionFields);
 }

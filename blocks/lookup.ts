@@ -1,8 +1,10 @@
 import { alertSubject } from "../src/falco/family.js";
 import type { FalcoAlert } from "../src/falco/alert.js";
+import { PRIORITY_EMOJI } from "./alert-line.js";
 import { escapeMrkdwn, inlineCode, permalinkLink, slackDate, truncate, userMention } from "./escape.js";
-import { PRIORITY_EMOJI, type TriageState, md } from "./alert-message.js";
+import { md } from "./layout.js";
 import type { Block, SlackMessage } from "./limits.js";
+import type { TriageState } from "./triage.js";
 
 export interface LookupView {
   alert: FalcoAlert;

@@ -1,7 +1,8 @@
 import type { IncidentReport } from "../src/report/report.js";
-import { sections, stepText } from "./alert-message.js";
 import { codeBlock, escapeMrkdwn, inlineCode, plain } from "./escape.js";
-import { type Block, LIMITS, limitProblems, type SlackMessage } from "./limits.js";
+import { sections, splitIntoMessages } from "./layout.js";
+import { type Block, LIMITS, type SlackMessage } from "./limits.js";
+import { stepText } from "./steps.js";
 
 /** The incident report's sections as Block Kit, before they are split into messages. */
 function reportBlocks(r: IncidentReport): Block[] {
@@ -44,7 +45,7 @@ function reportBlocks(r: IncidentReport): Block[] {
   if (r.mitre.length > 0)
     blocks.push(
       ...sections(
-        "MITRE ATT&CK",
+        "MITRE ATT&amp;CK",
         r.mitre.map(
           (m) =>
             `• <${m.url}|${m.id}>${m.name ? ` ${escapeMrkdwn(m.name)}` : ""}${m.tactics.length ? ` — ${escapeMrkdwn(m.tactics.join(", "))}` : ""}`,
@@ -88,16 +89,7 @@ function reportBlocks(r: IncidentReport): Block[] {
  * blocks and Slack's recommended message size, in reading order.
  */
 export function reportMessages(r: IncidentReport): SlackMessage[] {
-  const messages: Block[][] = [];
-  let current: Block[] = [];
-  for (const block of reportBlocks(r)) {
-    if (current.length > 0 && limitProblems([...current, block]).length > 0) {
-      messages.push(current);
-      current = [];
-    }
-    current.push(block);
-  }
-  if (current.length) messages.push(current);
+  const messages = splitIntoMessages(reportBlocks(r));
   return messages.map((blocks, i) => ({
     // The top-level text is mrkdwn too: the title holds the alert's rule name, so it is escaped.
     text: escapeMrkdwn(

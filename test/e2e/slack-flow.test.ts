@@ -294,7 +294,7 @@ describe("alert → Slack → buttons → /falco, end to end", () => {
       "Event details",
       "Event breakdown",
       "Observations",
-      "MITRE ATT&CK",
+      "MITRE ATT&amp;CK",
       "Next steps",
     ])
       expect(text).toContain(`*${heading}*`);

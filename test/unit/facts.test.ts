@@ -1,7 +1,8 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { fallbackText, renderAlertMessage } from "../../blocks/alert-message.js";
+import { fallbackText } from "../../blocks/alert-line.js";
+import { renderAlertMessage } from "../../blocks/alert-message.js";
 import { factFields } from "../../blocks/facts.js";
 import { limitProblems } from "../../blocks/limits.js";
 import { enrich } from "../../src/enrich/enrich.js";

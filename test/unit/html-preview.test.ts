@@ -80,7 +80,8 @@ describe("Block Kit as HTML for the preview page", () => {
             attr[1]!.startsWith("data-"),
           attr[1],
         ).toBe(true);
-    // The escaped value Slack would show is what the page shows.
-    expect(html).toContain(mrkdwnToHtml(escapeMrkdwn(value)).slice(0, 10));
+    // The escaped value Slack would show is what the page shows, all of it: the summary quotes the
+    // alert's output (no knowledge-base entry), and its element holds exactly that.
+    expect(html).toContain(`<div class="bk-text">Falco reported: ${mrkdwnToHtml(escapeMrkdwn(value))}</div>`);
   });
 });

@@ -1,4 +1,3 @@
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { reportMessages } from "../../blocks/report.js";
 import { limitProblems } from "../../blocks/limits.js";
@@ -6,38 +5,19 @@ import { enrich } from "../../src/enrich/enrich.js";
 import { shippedKnowledgeBase } from "../helpers/knowledge.js";
 import { commandProblems } from "../../src/enrich/lint.js";
 import type { FalcoAlert } from "../../src/falco/alert.js";
-import { parseAlertBody } from "../../src/falco/body.js";
 import { reportHtml } from "../../src/report/html.js";
 import { reportMarkdown } from "../../src/report/markdown.js";
 import { formatDuration, observationText, rfc3339ToNanos } from "../../src/report/observations.js";
 import { buildReport } from "../../src/report/report.js";
+import { fixtureAlert } from "../helpers/fixtures.js";
 import { HAVE_SHARED } from "../helpers/shared-corpus.js";
 import { corpusRules, syntheticAlert } from "../helpers/synthetic-alert.js";
 
 const kb = shippedKnowledgeBase();
-const fixture = (name: string): FalcoAlert => {
-  const parsed = parseAlertBody(
-    readFileSync(new URL(`../fixtures/report/${name}.json`, import.meta.url), "utf8"),
-    "json",
-  );
-  if (!parsed.ok) throw new Error(`fixture ${name} is invalid`);
-  return parsed.alerts[0]!;
-};
+const fixture = (name: string): FalcoAlert => fixtureAlert(`report/${name}.json`);
 const reportOf = (alert: FalcoAlert) => buildReport(alert, enrich(alert, kb), kb);
 
 describe("the incident report", () => {
-  // Golden files: the whole Markdown report, reviewed by a person once and then held still.
-  // Run with UPDATE_GOLDEN=1 to rewrite them after a deliberate change, and review the diff.
-  for (const name of ["memfd-event-generator", "memfd-runc-host", "k8s-attach-exec"]) {
-    it(`matches the golden report for ${name}`, () => {
-      const markdown = reportMarkdown(reportOf(fixture(name)));
-      const golden = new URL(`../golden/${name}.md`, import.meta.url);
-      if (process.env.UPDATE_GOLDEN === "1") writeFileSync(golden, markdown);
-      expect(existsSync(golden), `${golden.pathname} is missing: run with UPDATE_GOLDEN=1`).toBe(true);
-      expect(markdown).toBe(readFileSync(golden, "utf8"));
-    });
-  }
-
   it("computes the container's age and reads the memfd alert's values rather than guessing", () => {
     const report = reportOf(fixture("memfd-event-generator"));
     const observations = report.observations.map(observationText);

@@ -1,0 +1,7 @@
+/** Triage state as the views need it: who acknowledged or escalated the alert, and when. */
+export interface TriageState {
+  acknowledgedBy: string | null;
+  acknowledgedAt: string | null;
+  escalatedBy: string | null;
+  escalatedAt: string | null;
+}
