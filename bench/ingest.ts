@@ -8,7 +8,7 @@ import { cpus, totalmem } from "node:os";
 import { resolve } from "node:path";
 import autocannon from "autocannon";
 import { Redis } from "ioredis";
-import { FakeSlack } from "../test/helpers/fake-slack.js";
+import { LocalSlack } from "../src/preview/local-slack.js";
 import { freePort } from "../test/helpers/processes.js";
 import { procfileCommand } from "./procfile.js";
 
@@ -153,7 +153,7 @@ const redisUrl = `redis://127.0.0.1:${redisPort}`;
 const redis = new Redis(redisUrl);
 redis.on("error", () => {});
 while ((await redis.ping().catch(() => "")) !== "PONG") await sleep(100);
-const slack = new FakeSlack("xoxb-bench");
+const slack = new LocalSlack({ token: "xoxb-bench" });
 await slack.start();
 const channels = ["C0BENCH1", "C0BENCH2", "C0BENCH3", "C0BENCH4", "C0BENCH5"];
 const routesFile = resolve(ROOT, "dist-bench/routes.yaml");

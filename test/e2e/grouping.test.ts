@@ -167,7 +167,7 @@ describe("storms, copies, routing and pacing", () => {
     expect(await report.text()).toContain(original.uuid);
     const lookup = await h.command(copy.uuid);
     const answer = await waitFor(
-      () => h.slack!.responses.find((r) => r.path.endsWith(lookup.responseId)),
+      () => h.slack!.responses.find((r) => r.url === lookup.responseUrl),
       "the /falco answer for the copy",
     );
     expect(JSON.stringify(answer.body.blocks)).toContain(original.uuid);
