@@ -9,10 +9,9 @@ import { resolve } from "node:path";
 import autocannon from "autocannon";
 import { Redis } from "ioredis";
 import { LocalSlack } from "../src/preview/local-slack.js";
-import { freePort } from "../test/helpers/processes.js";
-import { procfileCommand } from "./procfile.js";
+import { freePort, ROOT } from "../support/processes.js";
+import { procfileCommand } from "../support/procfile.js";
 
-const ROOT = resolve(import.meta.dirname, "../..");
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 // The web and worker processes start as the Procfile starts them, Node flags included.

@@ -4,8 +4,8 @@ import { resolve } from "node:path";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LocalSlack } from "../../src/preview/local-slack.js";
-import { exited, freePort, type Proc, ROOT, run } from "../helpers/processes.js";
-import { dropPrefix, TEST_REDIS_URL, uniquePrefix, waitFor } from "../helpers/redis.js";
+import { exited, freePort, type Proc, ROOT, run } from "../../support/processes.js";
+import { dropPrefix, TEST_REDIS_URL, uniquePrefix, waitFor } from "../../support/redis.js";
 
 const sample = JSON.parse(readFileSync(resolve(ROOT, "examples/terminal-shell.json"), "utf8")) as Record<
   string,

@@ -6,8 +6,8 @@ import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LocalSlack } from "../../src/preview/local-slack.js";
 import { postedUuids } from "../helpers/posted-uuids.js";
-import { exited, freePort, type Proc, ROOT, run } from "../helpers/processes.js";
-import { waitFor } from "../helpers/redis.js";
+import { exited, freePort, type Proc, ROOT, run } from "../../support/processes.js";
+import { waitFor } from "../../support/redis.js";
 
 const memfd = readFileSync(resolve(ROOT, "examples/memfd-create.json"), "utf8");
 const haveRedisServer = spawnSync("redis-server", ["--version"]).status === 0;

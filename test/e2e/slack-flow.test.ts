@@ -7,9 +7,9 @@ import {
   type Harness,
   SIGNING_SECRET,
   startHarness,
-} from "../helpers/harness.js";
+} from "../../support/harness.js";
 import { blockActionsBody, signedHeaders } from "../../src/preview/slack-requests.js";
-import { waitFor } from "../helpers/redis.js";
+import { waitFor } from "../../support/redis.js";
 
 const memfd = readFileSync(new URL("../../examples/memfd-create.json", import.meta.url), "utf8");
 const shell = readFileSync(new URL("../../examples/terminal-shell.json", import.meta.url), "utf8");

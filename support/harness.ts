@@ -1,9 +1,9 @@
 import { pino } from "pino";
-import { loadConfig, type Config } from "../../src/config/config.js";
-import { loadKnowledgeBase, type KnowledgeBase } from "../../src/enrich/knowledge.js";
-import { startWeb, startWorker, type WebProcess, type WorkerProcess } from "../../src/main/compose.js";
-import { LocalSlack } from "../../src/preview/local-slack.js";
-import { blockActionsBody, signedHeaders, slashCommandBody } from "../../src/preview/slack-requests.js";
+import { loadConfig, type Config } from "../src/config/config.js";
+import { loadKnowledgeBase, type KnowledgeBase } from "../src/enrich/knowledge.js";
+import { startWeb, startWorker, type WebProcess, type WorkerProcess } from "../src/main/compose.js";
+import { LocalSlack } from "../src/preview/local-slack.js";
+import { blockActionsBody, signedHeaders, slashCommandBody } from "../src/preview/slack-requests.js";
 import { dropPrefix, TEST_REDIS_URL, uniquePrefix } from "./redis.js";
 
 export const SIGNING_SECRET = "test-signing-secret-0123456789";
