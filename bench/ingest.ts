@@ -8,11 +8,10 @@ import { cpus, totalmem } from "node:os";
 import { resolve } from "node:path";
 import autocannon from "autocannon";
 import { Redis } from "ioredis";
-import { FakeSlack } from "../test/helpers/fake-slack.js";
-import { freePort } from "../test/helpers/processes.js";
-import { procfileCommand } from "./procfile.js";
+import { LocalSlack } from "../src/preview/local-slack.js";
+import { freePort, ROOT } from "../support/processes.js";
+import { procfileCommand } from "../support/procfile.js";
 
-const ROOT = resolve(import.meta.dirname, "../..");
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 // The web and worker processes start as the Procfile starts them, Node flags included.
@@ -153,7 +152,7 @@ const redisUrl = `redis://127.0.0.1:${redisPort}`;
 const redis = new Redis(redisUrl);
 redis.on("error", () => {});
 while ((await redis.ping().catch(() => "")) !== "PONG") await sleep(100);
-const slack = new FakeSlack("xoxb-bench");
+const slack = new LocalSlack({ token: "xoxb-bench" });
 await slack.start();
 const channels = ["C0BENCH1", "C0BENCH2", "C0BENCH3", "C0BENCH4", "C0BENCH5"];
 const routesFile = resolve(ROOT, "dist-bench/routes.yaml");

@@ -7,7 +7,7 @@
  *    chat.postMessage for the group, and how long after the last alert the message shows 5,000.
  * 2. 60 distinct groups into one channel limited to 1 message/s: delivered, lost, 429s, duration.
  */
-import { startHarness } from "../test/helpers/harness.js";
+import { startHarness } from "../support/harness.js";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

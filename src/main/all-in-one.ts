@@ -1,5 +1,5 @@
 import type { Config } from "../config/config.js";
-import { LocalSlack } from "../preview/local-slack.js";
+import { previewSlackConfig, previewWorkspace } from "../preview/local-slack.js";
 import { startWeb, startWorker } from "./compose.js";
 import { boot, closeOnSignals, previewBanner } from "./process.js";
 import { chooseRedis } from "./redis-bootstrap.js";
@@ -12,9 +12,9 @@ import { chooseRedis } from "./redis-bootstrap.js";
 const { config, log, kb } = boot();
 try {
   const redis = await chooseRedis(config.redisUrl, log);
-  const local = config.slack ? null : new LocalSlack();
+  const local = config.slack ? null : previewWorkspace();
   await local?.start();
-  const effective: Config = local ? { ...config, slack: local.slackConfig() } : config;
+  const effective: Config = local ? { ...config, slack: previewSlackConfig(local) } : config;
   const web = await startWeb(effective, redis.url, kb, log, local);
   const worker = await startWorker(effective, redis.url, kb, log, undefined, local !== null);
   if (local) process.stdout.write(previewBanner(config, web.port) + "\n");

@@ -2,9 +2,12 @@ import { randomBytes } from "node:crypto";
 import { EventEmitter } from "node:events";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { WebSocket, WebSocketServer } from "ws";
 import { blocksToText, terminalSafe } from "../../blocks/console-preview.js";
-import { type Block, limitProblems } from "../../blocks/limits.js";
+import type { Block } from "../../blocks/limits.js";
 import type { SlackConfig } from "../config/config.js";
+import { slackBlockProblem } from "./slack-block-rules.js";
+import { LOCAL_WORKSPACE } from "./slack-requests.js";
 
 /** One message as the local workspace holds it. */
 export interface LocalMessage {
@@ -18,7 +21,7 @@ export interface LocalMessage {
   replies: LocalMessage[];
 }
 
-/** A message only the clicking user sees ("Only visible to you" in Slack). */
+/** A message only one user sees ("Only visible to you" in Slack). */
 export interface LocalEphemeral {
   user: string;
   text: string;
@@ -33,10 +36,45 @@ export interface LocalChannel {
   ephemerals: LocalEphemeral[];
 }
 
-/** The user who clicks in the preview page. */
-export const PREVIEW_USER = "UPREVIEW01";
-export const PREVIEW_ALERT_CHANNEL = "CPREVIEWALERTS";
-export const PREVIEW_ESCALATION_CHANNEL = "CPREVIEWESCAL";
+/** One Web API request the local Slack received. */
+export interface SlackCall {
+  method: string;
+  args: Record<string, unknown>;
+  token: string | null;
+  at: number;
+}
+
+/** A POST to a response_url: where the interaction it answers happened, and what it said. */
+export interface SlackResponse {
+  url: string;
+  channel: string;
+  user: string;
+  body: Record<string, unknown>;
+}
+
+/**
+ * An answer the next call of a method gets instead of Slack's normal service (see `script`): Slack's
+ * rate limit (429 with Retry-After), an outage (500), or `ok: false` with an error.
+ */
+export type ScriptedAnswer = ({ status: 429; retryAfter: number } | { status: 500 } | { error: string }) & {
+  /** Only calls to this channel get this answer; others pass by it. */
+  channel?: string;
+};
+
+export interface LocalSlackOptions {
+  /** The bot token the Web API accepts; a random one when not given. */
+  token?: string;
+  /** The secret requests from this workspace are signed with; a random one when not given. */
+  signingSecret?: string;
+  /** Socket Mode's app-level token: with it, apps.connections.open opens a socket on this server. */
+  appToken?: string;
+  /** Channels that exist from the start, with the names shown for them. */
+  channels?: { id: string; name: string }[];
+  /** Where new channel messages are echoed as text; not echoed when not given. */
+  echo?: (text: string) => void;
+  /** What chat.getPermalink answers; Slack's archive link in LOCAL_WORKSPACE.url when not given. */
+  permalink?: (channel: string, ts: string) => string;
+}
 
 function readBody(req: IncomingMessage, limit = 4 * 1024 * 1024): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -63,62 +101,139 @@ function parseArgs(body: string, contentType: string): Record<string, unknown> {
 }
 
 /**
- * A Slack workspace that lives in this process, for preview mode: it answers the Web API methods the
- * app calls, as Slack does (including `invalid_blocks` for messages Slack would refuse), and keeps
- * the messages so that the /preview page can show them. The app talks to it through its ordinary
- * WebClient (`slackApiUrl`), and clicks reach the ordinary Bolt listeners as signed requests, so
- * preview mode runs the same code as a real workspace.
+ * A Slack workspace that lives in this process. It answers the Web API methods the app calls as
+ * Slack does (`ok`/`error` envelopes, `invalid_blocks` for layouts Slack would refuse, 429 with
+ * Retry-After under `perChannelLimit`), takes response_url answers, opens Socket Mode connections
+ * when given an app token, keeps the messages, and records every call. The app talks to it through
+ * its ordinary WebClient (`apiUrl`), so that preview mode (the /preview page) and the tests run the
+ * same code as a real workspace; the tests also `script` answers and read `calls`.
  */
 export class LocalSlack extends EventEmitter {
-  readonly token = `xoxb-local-preview-${randomBytes(6).toString("hex")}`;
-  readonly signingSecret = randomBytes(24).toString("hex");
+  readonly token: string;
+  readonly signingSecret: string;
+  readonly appToken: string | undefined;
   readonly channels = new Map<string, LocalChannel>();
+  /** Every Web API request, in the order received. */
+  readonly calls: SlackCall[] = [];
+  /** Every POST to a response_url, in the order received. */
+  readonly responses: SlackResponse[] = [];
+  /** Members of user groups, for usergroups.users.list. */
+  readonly userGroups = new Map<string, string[]>();
+  /** When set, chat.postMessage answers 429 like Slack when a channel gets more than one per second. */
+  perChannelLimit = false;
+  /** 429 answers given by the per-channel limit. */
+  rateLimited = 0;
   /** Bumped on every change; the page asks for the state when it moves. */
   version = 0;
+
+  private readonly scripted = new Map<string, ScriptedAnswer[]>();
+  private readonly responseTargets = new Map<string, { channel: string; user: string }>();
+  private readonly lastPost = new Map<string, number>();
+  private readonly echo: ((text: string) => void) | undefined;
+  private readonly permalinkOf: (channel: string, ts: string) => string;
   private server: Server | null = null;
+  private sockets: WebSocketServer | null = null;
+  private readonly connected: WebSocket[] = [];
+  private envelopes = 0;
   private port = 0;
   private sequence = 0;
 
-  constructor(
-    /** Where new messages are echoed as text (the terminal that runs `npm start`). */
-    private readonly echo: (text: string) => void = (text) => process.stdout.write(`${text}\n\n`),
-  ) {
+  constructor(options: LocalSlackOptions = {}) {
     super();
-    this.channel(PREVIEW_ALERT_CHANNEL, "falco-alerts");
-    this.channel(PREVIEW_ESCALATION_CHANNEL, "falco-escalations");
+    this.token = options.token ?? `xoxb-local-${randomBytes(6).toString("hex")}`;
+    this.signingSecret = options.signingSecret ?? randomBytes(24).toString("hex");
+    this.appToken = options.appToken;
+    this.echo = options.echo;
+    this.permalinkOf =
+      options.permalink ??
+      ((channel, ts) => `${LOCAL_WORKSPACE.url}archives/${channel}/p${ts.replace(".", "")}`);
+    for (const { id, name } of options.channels ?? []) this.channel(id, name);
   }
 
   get apiUrl(): string {
     return `http://127.0.0.1:${this.port}/api/`;
   }
 
-  responseUrl(channel: string): string {
-    return `http://127.0.0.1:${this.port}/response/${encodeURIComponent(channel)}`;
+  /** A response_url for an interaction of `user` in `channel`: its answers show to that user there. */
+  responseUrl(channel: string, user: string): string {
+    const id = `${this.responseTargets.size + 1}-${randomBytes(4).toString("hex")}`;
+    this.responseTargets.set(id, { channel, user });
+    return `http://127.0.0.1:${this.port}/response/${id}`;
   }
 
-  /** The Slack settings the app runs with in preview mode. */
-  slackConfig(): SlackConfig {
-    return {
-      botToken: this.token,
-      signingSecret: this.signingSecret,
-      appToken: undefined,
-      apiUrl: this.apiUrl,
-      channel: PREVIEW_ALERT_CHANNEL,
-      escalationChannel: PREVIEW_ESCALATION_CHANNEL,
-      allowedResponders: [],
-    };
+  /** The next calls of `method` get these answers, in order, before normal service resumes. */
+  script(method: string, ...answers: ScriptedAnswer[]): void {
+    this.scripted.set(method, [...(this.scripted.get(method) ?? []), ...answers]);
+  }
+
+  callsOf(method: string): SlackCall[] {
+    return this.calls.filter((c) => c.method === method);
   }
 
   async start(): Promise<void> {
-    this.server = createServer((req, res) => void this.handle(req, res));
-    await new Promise<void>((resolve) => this.server!.listen(0, "127.0.0.1", resolve));
-    this.port = (this.server.address() as AddressInfo).port;
+    const server = createServer((req, res) => void this.handle(req, res));
+    if (this.appToken) {
+      // Loaded only for Socket Mode, which preview mode never uses.
+      const { WebSocketServer } = await import("ws");
+      this.sockets = new WebSocketServer({ server, path: "/socket-mode" });
+      this.sockets.on("connection", (socket) => {
+        this.connected.push(socket);
+        socket.send(
+          JSON.stringify({
+            type: "hello",
+            num_connections: 1,
+            connection_info: { app_id: LOCAL_WORKSPACE.appId },
+          }),
+        );
+      });
+    }
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    this.server = server;
+    this.port = (server.address() as AddressInfo).port;
   }
 
   async stop(): Promise<void> {
-    if (!this.server) return;
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server!.close(() => resolve()));
+    const server = this.server;
+    if (!server) return;
+    this.server = null;
+    for (const socket of this.connected) socket.terminate();
+    this.sockets?.close();
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  /** Resolves once an app has opened a Socket Mode connection (and been sent Slack's hello). */
+  async socketConnected(timeoutMs = 10_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.connected.length === 0) {
+      if (Date.now() > deadline) throw new Error("no Socket Mode connection");
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+
+  /**
+   * Sends an event over Socket Mode as Slack does (an envelope with an id) and resolves with the
+   * app's acknowledgement, which must name that envelope.
+   */
+  async sendEnvelope(type: string, payload: Record<string, unknown>): Promise<Record<string, unknown>> {
+    const socket = this.connected.at(-1);
+    if (!socket) throw new Error("no Socket Mode connection");
+    const id = `envelope-${++this.envelopes}`;
+    const ack = new Promise<Record<string, unknown>>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no acknowledgement of ${id}`)), 5000);
+      const onMessage = (data: Buffer) => {
+        const message = JSON.parse(data.toString()) as Record<string, unknown>;
+        if (message.envelope_id !== id) return;
+        clearTimeout(timer);
+        socket.off("message", onMessage);
+        resolve(message);
+      };
+      socket.on("message", onMessage);
+    });
+    socket.send(
+      JSON.stringify({ envelope_id: id, type, payload, accepts_response_payload: true, retry_attempt: 0 }),
+    );
+    return ack;
   }
 
   private channel(id: string, name = id.toLowerCase()): LocalChannel {
@@ -145,51 +260,108 @@ export class LocalSlack extends EventEmitter {
     this.emit("change", this.version);
   }
 
-  private send(res: ServerResponse, status: number, body: unknown): void {
-    res.writeHead(status, { "content-type": "application/json; charset=utf-8" });
+  private send(
+    res: ServerResponse,
+    status: number,
+    body: unknown,
+    headers: Record<string, string> = {},
+  ): void {
+    res.writeHead(status, { "content-type": "application/json; charset=utf-8", ...headers });
     res.end(JSON.stringify(body));
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    let body: string;
     let args: Record<string, unknown>;
     try {
-      body = await readBody(req);
-      args = parseArgs(body, req.headers["content-type"] ?? "");
+      args = parseArgs(await readBody(req), req.headers["content-type"] ?? "");
     } catch {
       return this.send(res, 400, { ok: false, error: "invalid_arguments" });
     }
     const path = (req.url ?? "").split("?")[0]!;
-    if (path.startsWith("/response/")) return this.respond(res, decodeURIComponent(path.slice(10)), args);
+    if (path.startsWith("/response/")) return this.respond(res, path.slice("/response/".length), args);
     const method = path.replace(/^\/api\//, "");
     const auth = req.headers.authorization;
-    const token = auth?.startsWith("Bearer ") ? auth.slice(7) : args.token;
+    const token = auth?.startsWith("Bearer ")
+      ? auth.slice(7)
+      : typeof args.token === "string"
+        ? args.token
+        : null;
+    this.calls.push({ method, args, token, at: Date.now() });
+
+    const scripted = this.takeScripted(method, args);
+    if (scripted) return this.sendScripted(res, scripted);
+
+    if (method === "apps.connections.open") {
+      if (!this.appToken || token !== this.appToken)
+        return this.send(res, 200, { ok: false, error: "invalid_auth" });
+      return this.send(res, 200, { ok: true, url: `ws://127.0.0.1:${this.port}/socket-mode` });
+    }
     if (token !== this.token) return this.send(res, 200, { ok: false, error: "invalid_auth" });
-    const blocks = (args.blocks ?? []) as Block[];
-    if (
-      ["chat.postMessage", "chat.update", "chat.postEphemeral"].includes(method) &&
-      args.blocks !== undefined &&
-      (!Array.isArray(args.blocks) || limitProblems(blocks).length > 0)
-    )
-      return this.send(res, 200, {
-        ok: false,
-        error: "invalid_blocks",
-        errors: Array.isArray(args.blocks) ? limitProblems(blocks) : ["blocks must be an array"],
-      });
+    const answer = this.answer(method, args);
+    this.send(res, answer.status ?? 200, answer.body, answer.headers);
+  }
+
+  /** The first scripted answer for this call, taken off the script. */
+  private takeScripted(method: string, args: Record<string, unknown>): ScriptedAnswer | undefined {
+    const queue = this.scripted.get(method) ?? [];
+    const at = queue.findIndex((s) => s.channel === undefined || s.channel === args.channel);
+    return at === -1 ? undefined : queue.splice(at, 1)[0];
+  }
+
+  private sendScripted(res: ServerResponse, scripted: ScriptedAnswer): void {
+    if ("status" in scripted && scripted.status === 429)
+      return this.send(
+        res,
+        429,
+        { ok: false, error: "ratelimited" },
+        { "retry-after": String(scripted.retryAfter) },
+      );
+    if ("status" in scripted) return this.send(res, scripted.status, { ok: false, error: "internal_error" });
+    this.send(res, 200, { ok: false, error: scripted.error });
+  }
+
+  /** Slack's normal service for an authenticated Web API call. */
+  private answer(
+    method: string,
+    args: Record<string, unknown>,
+  ): { status?: number; body: Record<string, unknown>; headers?: Record<string, string> } {
+    const fail = (error: string, extra: Record<string, unknown> = {}) => ({
+      body: { ok: false, error, ...extra },
+    });
     const channelId = typeof args.channel === "string" ? args.channel : "";
+    if (["chat.postMessage", "chat.update", "chat.postEphemeral"].includes(method)) {
+      if (!channelId) return fail("channel_not_found");
+      if (this.perChannelLimit && method === "chat.postMessage") {
+        const last = this.lastPost.get(channelId) ?? 0;
+        const now = Date.now();
+        if (now - last < 1000) {
+          this.rateLimited++;
+          return {
+            status: 429,
+            body: { ok: false, error: "ratelimited" },
+            headers: { "retry-after": String(Math.ceil((1000 - (now - last)) / 1000)) },
+          };
+        }
+        this.lastPost.set(channelId, now);
+      }
+      const problem = args.blocks === undefined ? null : slackBlockProblem(args.blocks);
+      if (problem) return fail("invalid_blocks", { errors: [problem] });
+    }
+    const blocks = (args.blocks ?? []) as Block[];
     switch (method) {
       case "auth.test":
-        return this.send(res, 200, {
-          ok: true,
-          url: `http://127.0.0.1:${this.port}/`,
-          team: "Local preview",
-          user: "falco-chatops",
-          team_id: "TPREVIEW01",
-          user_id: "UPREVIEWBOT",
-          bot_id: "BPREVIEW01",
-        });
+        return {
+          body: {
+            ok: true,
+            url: LOCAL_WORKSPACE.url,
+            team: LOCAL_WORKSPACE.teamName,
+            user: "falco-chatops",
+            team_id: LOCAL_WORKSPACE.teamId,
+            user_id: LOCAL_WORKSPACE.botUserId,
+            bot_id: LOCAL_WORKSPACE.botId,
+          },
+        };
       case "chat.postMessage": {
-        if (!channelId) return this.send(res, 200, { ok: false, error: "channel_not_found" });
         const text = String(args.text ?? "");
         const message: LocalMessage = {
           ts: this.nextTs(),
@@ -202,34 +374,36 @@ export class LocalSlack extends EventEmitter {
         const threadTs = typeof args.thread_ts === "string" ? args.thread_ts : null;
         if (threadTs) {
           const parent = this.find(channelId, threadTs);
-          if (!parent) return this.send(res, 200, { ok: false, error: "thread_not_found" });
+          if (!parent) return fail("thread_not_found");
           parent.replies.push(message);
         } else {
           const channel = this.channel(channelId);
           channel.messages.push(message);
-          this.echo(
+          this.echo?.(
             `[preview] #${terminalSafe(channel.name)}: ${terminalSafe(text)}\n${blocksToText(blocks)}`,
           );
         }
         this.changed();
-        return this.send(res, 200, {
-          ok: true,
-          channel: channelId,
-          ts: message.ts,
-          message: { text, blocks },
-        });
+        return { body: { ok: true, channel: channelId, ts: message.ts, message: { text, blocks } } };
       }
       case "chat.update": {
         const message = this.find(channelId, String(args.ts ?? ""));
-        if (!message) return this.send(res, 200, { ok: false, error: "message_not_found" });
+        if (!message) return fail("message_not_found");
         message.text = String(args.text ?? message.text);
         if (args.blocks !== undefined) message.blocks = blocks;
         message.edits++;
         this.changed();
-        return this.send(res, 200, { ok: true, channel: channelId, ts: message.ts, text: message.text });
+        return {
+          body: {
+            ok: true,
+            channel: channelId,
+            ts: message.ts,
+            text: message.text,
+            message: { text: message.text, blocks: message.blocks },
+          },
+        };
       }
-      case "chat.postEphemeral": {
-        if (!channelId) return this.send(res, 200, { ok: false, error: "channel_not_found" });
+      case "chat.postEphemeral":
         this.channel(channelId).ephemerals.push({
           user: String(args.user ?? ""),
           text: String(args.text ?? ""),
@@ -237,45 +411,79 @@ export class LocalSlack extends EventEmitter {
           at: Date.now(),
         });
         this.changed();
-        return this.send(res, 200, { ok: true, message_ts: this.nextTs() });
-      }
+        return { body: { ok: true, message_ts: this.nextTs() } };
       case "chat.getPermalink": {
         const ts = String(args.message_ts ?? "");
-        if (!this.find(channelId, ts)) return this.send(res, 200, { ok: false, error: "message_not_found" });
-        return this.send(res, 200, {
-          ok: true,
-          channel: channelId,
-          permalink: `/preview#msg-${encodeURIComponent(channelId)}-${ts.replace(".", "-")}`,
-        });
+        if (!this.find(channelId, ts)) return fail("message_not_found");
+        return { body: { ok: true, channel: channelId, permalink: this.permalinkOf(channelId, ts) } };
       }
       case "conversations.history": {
+        // Slack's `oldest` is exclusive unless `inclusive` is set; newest first.
         const oldest = Number(args.oldest ?? 0);
+        const inclusive = args.inclusive === true || args.inclusive === "true";
         const messages = [...(this.channels.get(channelId)?.messages ?? [])]
-          .filter((m) => Number(m.ts) >= oldest)
+          .filter((m) => (inclusive ? Number(m.ts) >= oldest : Number(m.ts) > oldest))
           .reverse()
           .slice(0, Number(args.limit ?? 100))
           .map((m) => ({ type: "message", ts: m.ts, text: m.text, metadata: m.metadata }));
-        return this.send(res, 200, { ok: true, messages, has_more: false });
+        return { body: { ok: true, messages, has_more: false } };
       }
       case "usergroups.users.list":
-        return this.send(res, 200, { ok: true, users: [] });
+        return { body: { ok: true, users: this.userGroups.get(String(args.usergroup)) ?? [] } };
       default:
-        return this.send(res, 200, { ok: false, error: "unknown_method" });
+        return fail("unknown_method");
     }
   }
 
-  /** A slash command's `respond()`: an ephemeral answer shown to the user in the channel. */
-  private respond(res: ServerResponse, channelId: string, args: Record<string, unknown>): void {
-    const blocks = (Array.isArray(args.blocks) ? args.blocks : []) as Block[];
-    if (limitProblems(blocks).length > 0)
-      return this.send(res, 200, { ok: false, error: "invalid_blocks", errors: limitProblems(blocks) });
-    this.channel(channelId).ephemerals.push({
-      user: PREVIEW_USER,
-      text: String(args.text ?? ""),
-      blocks,
+  /** An answer through a response_url: an ephemeral message to the user where they clicked or typed. */
+  private respond(res: ServerResponse, id: string, body: Record<string, unknown>): void {
+    const target = this.responseTargets.get(id);
+    if (!target) return this.send(res, 404, { ok: false, error: "no_such_response_url" });
+    this.responses.push({ url: `http://127.0.0.1:${this.port}/response/${id}`, ...target, body });
+    const problem = body.blocks === undefined ? null : slackBlockProblem(body.blocks);
+    if (problem) return this.send(res, 200, { ok: false, error: "invalid_blocks", errors: [problem] });
+    this.channel(target.channel).ephemerals.push({
+      user: target.user,
+      text: String(body.text ?? ""),
+      blocks: (body.blocks ?? []) as Block[],
       at: Date.now(),
     });
     this.changed();
     this.send(res, 200, { ok: true });
   }
+}
+
+/** The user who clicks and types in the preview page. */
+export const PREVIEW_USER = "UPREVIEW01";
+export const PREVIEW_ALERT_CHANNEL = "CPREVIEWALERTS";
+export const PREVIEW_ESCALATION_CHANNEL = "CPREVIEWESCAL";
+
+/**
+ * Preview mode's workspace: an alerts and an escalations channel, new messages echoed to the
+ * terminal that runs `npm start`, and permalinks that point into the /preview page.
+ */
+export function previewWorkspace(
+  echo: (text: string) => void = (text) => process.stdout.write(`${text}\n\n`),
+): LocalSlack {
+  return new LocalSlack({
+    channels: [
+      { id: PREVIEW_ALERT_CHANNEL, name: "falco-alerts" },
+      { id: PREVIEW_ESCALATION_CHANNEL, name: "falco-escalations" },
+    ],
+    echo,
+    permalink: (channel, ts) => `/preview#msg-${encodeURIComponent(channel)}-${ts.replace(".", "-")}`,
+  });
+}
+
+/** The Slack settings the app runs with against preview mode's workspace. */
+export function previewSlackConfig(local: LocalSlack): SlackConfig {
+  return {
+    botToken: local.token,
+    signingSecret: local.signingSecret,
+    appToken: undefined,
+    apiUrl: local.apiUrl,
+    channel: PREVIEW_ALERT_CHANNEL,
+    escalationChannel: PREVIEW_ESCALATION_CHANNEL,
+    allowedResponders: [],
+  };
 }

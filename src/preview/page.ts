@@ -145,7 +145,7 @@ export function previewRoutes(deps: PreviewDeps): express.Router {
       channel: target.id,
       channelName: target.name,
       messageTs: message.ts,
-      responseUrl: local.responseUrl(target.id),
+      responseUrl: local.responseUrl(target.id, PREVIEW_USER),
       buttonText: button.text.text,
     });
     try {
@@ -162,7 +162,13 @@ export function previewRoutes(deps: PreviewDeps): express.Router {
     if (typeof text !== "string" || text.length > 500)
       return res.status(400).json({ error: "text must be a string of at most 500 characters" });
     const [first] = local.channels.values();
-    const body = slashCommandBody(text, PREVIEW_USER, first!.id, first!.name, local.responseUrl(first!.id));
+    const body = slashCommandBody({
+      text,
+      userId: PREVIEW_USER,
+      channel: first!.id,
+      channelName: first!.name,
+      responseUrl: local.responseUrl(first!.id, PREVIEW_USER),
+    });
     try {
       const answer = await toSlackEvents(body);
       res.status(answer.status === 200 ? 200 : 502).json({ slackEvents: answer.status });

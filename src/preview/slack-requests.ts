@@ -1,12 +1,21 @@
 import { createHmac } from "node:crypto";
 
 /*
- * Requests as Slack sends them to an app's Request URL, for preview mode: the page's clicks and
- * commands are turned into these, signed with the local workspace's secret, and posted to the app's
- * own /slack/events, where Bolt verifies and dispatches them like any others.
+ * Requests as Slack sends them to an app's Request URL, signed as Bolt's receiver checks them. The
+ * preview page turns its clicks and commands into these and posts them to the app's own
+ * /slack/events; the tests send them to drive the same listeners.
  */
 
-const TEAM = { id: "TPREVIEW01", domain: "local-preview" };
+/** The workspace the local Slack stands in for: auth.test names it, and its requests come from it. */
+export const LOCAL_WORKSPACE = {
+  teamId: "T0LOCAL01",
+  teamDomain: "example",
+  teamName: "Example",
+  url: "https://example.slack.com/",
+  appId: "A0LOCAL01",
+  botId: "B0LOCAL01",
+  botUserId: "U0LOCALBOT",
+} as const;
 
 /** Slack's signature headers: `v0=` HMAC-SHA256 of `v0:<timestamp>:<raw body>`. */
 export function signedHeaders(
@@ -21,35 +30,39 @@ export function signedHeaders(
   };
 }
 
-export interface PreviewClick {
+const triggerId = () => `${Date.now()}.local`;
+
+export interface ButtonClick {
   actionId: string;
   value: string;
   userId: string;
   channel: string;
-  channelName: string;
   messageTs: string;
   responseUrl: string;
-  buttonText: string;
+  channelName?: string;
+  /** The button's label, as Slack repeats it in the payload. */
+  buttonText?: string;
 }
 
 /** A `block_actions` payload for a button click in a channel message, form-encoded. */
-export function blockActionsBody(c: PreviewClick): string {
+export function blockActionsBody(c: ButtonClick): string {
+  const user = c.userId.toLowerCase();
   const payload = {
     type: "block_actions",
-    user: { id: c.userId, username: "you", name: "you", team_id: TEAM.id },
-    api_app_id: "APREVIEW01",
-    token: "preview",
+    user: { id: c.userId, username: user, name: user, team_id: LOCAL_WORKSPACE.teamId },
+    api_app_id: LOCAL_WORKSPACE.appId,
+    token: "legacy-verification-token",
     container: { type: "message", message_ts: c.messageTs, channel_id: c.channel, is_ephemeral: false },
-    trigger_id: `${Date.now()}.preview`,
-    team: TEAM,
+    trigger_id: triggerId(),
+    team: { id: LOCAL_WORKSPACE.teamId, domain: LOCAL_WORKSPACE.teamDomain },
     enterprise: null,
     is_enterprise_install: false,
-    channel: { id: c.channel, name: c.channelName },
+    channel: { id: c.channel, name: c.channelName ?? c.channel.toLowerCase() },
     message: {
       type: "message",
-      user: "UPREVIEWBOT",
+      user: LOCAL_WORKSPACE.botUserId,
       ts: c.messageTs,
-      bot_id: "BPREVIEW01",
+      bot_id: LOCAL_WORKSPACE.botId,
       text: "",
       blocks: [],
     },
@@ -59,7 +72,7 @@ export function blockActionsBody(c: PreviewClick): string {
       {
         action_id: c.actionId,
         block_id: "falco_actions",
-        text: { type: "plain_text", text: c.buttonText, emoji: true },
+        text: { type: "plain_text", text: c.buttonText ?? "button", emoji: true },
         value: c.value,
         type: "button",
         action_ts: `${(Date.now() / 1000).toFixed(6)}`,
@@ -69,27 +82,34 @@ export function blockActionsBody(c: PreviewClick): string {
   return new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
 }
 
-/** A `/falco` slash command, form-encoded. */
-export function slashCommandBody(
-  text: string,
-  userId: string,
-  channel: string,
-  channelName: string,
-  responseUrl: string,
-): string {
-  return new URLSearchParams({
-    token: "preview",
-    team_id: TEAM.id,
-    team_domain: TEAM.domain,
-    channel_id: channel,
-    channel_name: channelName,
-    user_id: userId,
-    user_name: "you",
+export interface SlashCommand {
+  text: string;
+  userId: string;
+  channel: string;
+  responseUrl: string;
+  channelName?: string;
+}
+
+/** A `/falco` slash command's fields, as Slack sends them (form-encoded, or over Socket Mode). */
+export function slashCommandPayload(c: SlashCommand): Record<string, string> {
+  return {
+    token: "legacy-verification-token",
+    team_id: LOCAL_WORKSPACE.teamId,
+    team_domain: LOCAL_WORKSPACE.teamDomain,
+    channel_id: c.channel,
+    channel_name: c.channelName ?? c.channel.toLowerCase(),
+    user_id: c.userId,
+    user_name: c.userId.toLowerCase(),
     command: "/falco",
-    text,
-    api_app_id: "APREVIEW01",
+    text: c.text,
+    api_app_id: LOCAL_WORKSPACE.appId,
     is_enterprise_install: "false",
-    response_url: responseUrl,
-    trigger_id: `${Date.now()}.preview`,
-  }).toString();
+    response_url: c.responseUrl,
+    trigger_id: triggerId(),
+  };
+}
+
+/** A `/falco` slash command, form-encoded. */
+export function slashCommandBody(c: SlashCommand): string {
+  return new URLSearchParams(slashCommandPayload(c)).toString();
 }

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CHANNEL, type Harness, startHarness } from "../helpers/harness.js";
+import { CHANNEL, type Harness, startHarness } from "../../support/harness.js";
 
 const PASSWORD = "admin-password-for-tests";
 const basic = (user: string, password: string) => ({

@@ -5,7 +5,7 @@ import type { FalcoAlert } from "../../src/falco/alert.js";
 import { parseAlertBody } from "../../src/falco/body.js";
 import { AlertStore, type CreateOptions, type NewAlert } from "../../src/store/alert-store.js";
 import { hashKey } from "../../src/route/grouping.js";
-import { TEST_REDIS_URL, dropPrefix, uniquePrefix } from "../helpers/redis.js";
+import { TEST_REDIS_URL, dropPrefix, uniquePrefix } from "../../support/redis.js";
 
 const shell = JSON.parse(
   readFileSync(new URL("../../examples/terminal-shell.json", import.meta.url), "utf8"),

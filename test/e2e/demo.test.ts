@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runDemo } from "../../src/cli/demo.js";
-import { type Harness, startHarness } from "../helpers/harness.js";
-import { waitFor } from "../helpers/redis.js";
+import { type Harness, startHarness } from "../../support/harness.js";
+import { waitFor } from "../../support/redis.js";
 
 describe("falco-chatops demo", () => {
   let h: Harness;

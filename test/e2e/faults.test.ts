@@ -3,9 +3,9 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { FakeSlack } from "../helpers/fake-slack.js";
-import { exited, freePort, type Proc, ROOT, run } from "../helpers/processes.js";
-import { dropPrefix, TEST_REDIS_URL, uniquePrefix, waitFor } from "../helpers/redis.js";
+import { LocalSlack } from "../../src/preview/local-slack.js";
+import { exited, freePort, type Proc, ROOT, run } from "../../support/processes.js";
+import { dropPrefix, TEST_REDIS_URL, uniquePrefix, waitFor } from "../../support/redis.js";
 
 const sample = JSON.parse(readFileSync(resolve(ROOT, "examples/terminal-shell.json"), "utf8")) as Record<
   string,
@@ -43,7 +43,7 @@ async function redisAnswers(port: number): Promise<boolean> {
 }
 
 describe("a worker killed with SIGKILL in the middle of a storm, then restarted", () => {
-  const slack = new FakeSlack("xoxb-faults");
+  const slack = new LocalSlack({ token: "xoxb-faults" });
   const prefix = uniquePrefix("sigkill");
   const procs: Proc[] = [];
   let env: Record<string, string>;
@@ -102,7 +102,7 @@ describe("a worker killed with SIGKILL in the middle of a storm, then restarted"
 });
 
 describe("Redis stopped and started again under running processes", () => {
-  const slack = new FakeSlack("xoxb-redis-down");
+  const slack = new LocalSlack({ token: "xoxb-redis-down" });
   const procs: Proc[] = [];
   let port = 0;
   let redis: ChildProcess;

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Harness, startHarness } from "../helpers/harness.js";
+import { type Harness, startHarness } from "../../support/harness.js";
 
 const sample = JSON.parse(
   readFileSync(new URL("../../examples/terminal-shell.json", import.meta.url), "utf8"),

@@ -3,8 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ACTIONS } from "../../blocks/alert-message.js";
-import { CHANNEL, type Harness, startHarness } from "../helpers/harness.js";
-import { waitFor } from "../helpers/redis.js";
+import { CHANNEL, type Harness, startHarness } from "../../support/harness.js";
+import { waitFor } from "../../support/redis.js";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- assertions walk arbitrary JSON
 type AlertJson = Record<string, any>;
@@ -167,7 +167,7 @@ describe("storms, copies, routing and pacing", () => {
     expect(await report.text()).toContain(original.uuid);
     const lookup = await h.command(copy.uuid);
     const answer = await waitFor(
-      () => h.slack!.responses.find((r) => r.path.endsWith(lookup.responseId)),
+      () => h.slack!.responses.find((r) => r.url === lookup.responseUrl),
       "the /falco answer for the copy",
     );
     expect(JSON.stringify(answer.body.blocks)).toContain(original.uuid);

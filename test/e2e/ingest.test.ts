@@ -3,9 +3,9 @@ import { request as httpRequest } from "node:http";
 import { createServer } from "node:net";
 import { deflateSync, gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Harness, startHarness } from "../helpers/harness.js";
+import { type Harness, startHarness } from "../../support/harness.js";
 import { Redis } from "ioredis";
-import { TEST_REDIS_URL, waitFor } from "../helpers/redis.js";
+import { TEST_REDIS_URL, waitFor } from "../../support/redis.js";
 
 const memfd = readFileSync(new URL("../../examples/memfd-create.json", import.meta.url), "utf8");
 const shell = readFileSync(new URL("../../examples/terminal-shell.json", import.meta.url), "utf8");

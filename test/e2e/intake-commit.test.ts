@@ -7,7 +7,7 @@ import { EAGER_COMMIT_ALERTS, type Intake, IntakeCommitter } from "../../src/ing
 import { DeliveryQueues } from "../../src/queue/producer.js";
 import { DEFAULT_GROUP_FIELDS } from "../../src/route/grouping.js";
 import { AlertStore, CREATE_BATCH } from "../../src/store/alert-store.js";
-import { TEST_REDIS_URL, dropPrefix, uniquePrefix } from "../helpers/redis.js";
+import { TEST_REDIS_URL, dropPrefix, uniquePrefix } from "../../support/redis.js";
 
 const shell = JSON.parse(
   readFileSync(new URL("../../examples/terminal-shell.json", import.meta.url), "utf8"),

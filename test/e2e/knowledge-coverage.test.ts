@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringifyLossless } from "../../src/falco/json.js";
-import { type Harness, startHarness } from "../helpers/harness.js";
-import { waitFor } from "../helpers/redis.js";
+import { type Harness, startHarness } from "../../support/harness.js";
+import { waitFor } from "../../support/redis.js";
 import { HAVE_SHARED } from "../helpers/shared-corpus.js";
 import { corpusRules, syntheticAlert } from "../helpers/synthetic-alert.js";
 

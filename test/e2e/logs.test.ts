@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Harness, startHarness } from "../helpers/harness.js";
-import { waitFor } from "../helpers/redis.js";
+import { type Harness, startHarness } from "../../support/harness.js";
+import { waitFor } from "../../support/redis.js";
 
 /** pino's JSON lines, each about one alert, must say which alert and which queue job. */
 describe("logs about an alert", () => {

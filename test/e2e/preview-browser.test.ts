@@ -2,8 +2,8 @@ import { existsSync, mkdirSync } from "node:fs";
 import { resolve } from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { exited, type Proc, ROOT, run } from "../helpers/processes.js";
-import { dropPrefix, TEST_REDIS_URL, uniquePrefix, waitFor } from "../helpers/redis.js";
+import { exited, type Proc, ROOT, run } from "../../support/processes.js";
+import { dropPrefix, TEST_REDIS_URL, uniquePrefix, waitFor } from "../../support/redis.js";
 
 /*
  * The preview page, end to end, as a newcomer uses it: `npm start` with no Slack token, the page in

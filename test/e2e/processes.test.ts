@@ -2,9 +2,10 @@ import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { FakeSlack } from "../helpers/fake-slack.js";
-import { dist, exited, freePort, type Proc, ROOT, run } from "../helpers/processes.js";
-import { dropPrefix, TEST_REDIS_URL, uniquePrefix, waitFor } from "../helpers/redis.js";
+import { LocalSlack } from "../../src/preview/local-slack.js";
+import { postedUuids } from "../helpers/posted-uuids.js";
+import { dist, exited, freePort, type Proc, ROOT, run } from "../../support/processes.js";
+import { dropPrefix, TEST_REDIS_URL, uniquePrefix, waitFor } from "../../support/redis.js";
 
 const memfd = readFileSync(resolve(ROOT, "examples/memfd-create.json"), "utf8");
 
@@ -135,7 +136,7 @@ describe("start-up while Slack does not answer", () => {
 });
 
 describe("Procfile: several web and worker processes on one Redis", () => {
-  const slack = new FakeSlack("xoxb-procs");
+  const slack = new LocalSlack({ token: "xoxb-procs" });
   const prefix = uniquePrefix("procs");
   const procs: Proc[] = [];
   beforeAll(async () => {
@@ -185,6 +186,6 @@ describe("Procfile: several web and worker processes on one Redis", () => {
         expect(res.status).toBe(202);
       }),
     );
-    expect((await slack.postedUuids(uuids)).sort()).toEqual([...uuids].sort());
+    expect((await postedUuids(slack, uuids)).sort()).toEqual([...uuids].sort());
   });
 });

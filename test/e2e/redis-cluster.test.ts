@@ -4,9 +4,10 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { FakeSlack } from "../helpers/fake-slack.js";
-import { exited, freePort, type Proc, ROOT, run } from "../helpers/processes.js";
-import { waitFor } from "../helpers/redis.js";
+import { LocalSlack } from "../../src/preview/local-slack.js";
+import { postedUuids } from "../helpers/posted-uuids.js";
+import { exited, freePort, type Proc, ROOT, run } from "../../support/processes.js";
+import { waitFor } from "../../support/redis.js";
 
 const memfd = readFileSync(resolve(ROOT, "examples/memfd-create.json"), "utf8");
 const haveRedisServer = spawnSync("redis-server", ["--version"]).status === 0;
@@ -71,7 +72,7 @@ async function startCluster(dir: string): Promise<{ ports: number[]; servers: Ch
 describe.skipIf(!haveRedisServer)(
   "Redis Cluster (REDIS_CLUSTER=true, a {hashtag} prefix), Procfile processes",
   () => {
-    const slack = new FakeSlack("xoxb-cluster");
+    const slack = new LocalSlack({ token: "xoxb-cluster" });
     const dir = mkdtempSync(join(tmpdir(), "falco-chatops-cluster-"));
     const prefix = "{fc-cluster-test}";
     let servers: ChildProcess[] = [];
@@ -135,7 +136,7 @@ describe.skipIf(!haveRedisServer)(
         ),
       );
       expect(answers.filter(([status]) => status !== 202)).toEqual([]);
-      expect((await slack.postedUuids(uuids)).sort()).toEqual([...uuids].sort());
+      expect((await postedUuids(slack, uuids)).sort()).toEqual([...uuids].sort());
 
       type Stored = { delivery: { status: string } };
       await waitFor(

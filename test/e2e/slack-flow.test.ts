@@ -7,9 +7,9 @@ import {
   type Harness,
   SIGNING_SECRET,
   startHarness,
-} from "../helpers/harness.js";
-import { blockActionsBody, slackSignature } from "../helpers/slack-requests.js";
-import { waitFor } from "../helpers/redis.js";
+} from "../../support/harness.js";
+import { blockActionsBody, signedHeaders } from "../../src/preview/slack-requests.js";
+import { waitFor } from "../../support/redis.js";
 
 const memfd = readFileSync(new URL("../../examples/memfd-create.json", import.meta.url), "utf8");
 const shell = readFileSync(new URL("../../examples/terminal-shell.json", import.meta.url), "utf8");
@@ -240,7 +240,7 @@ describe("alert → Slack → buttons → /falco, end to end", () => {
     const lookup = await h.command(uuid.slice(0, 8));
     expect(lookup.status).toBe(200);
     const answer = await waitFor(
-      () => h.slack!.responses.find((r) => r.path.endsWith(lookup.responseId)),
+      () => h.slack!.responses.find((r) => r.url === lookup.responseUrl),
       "the lookup answer",
     );
     expect(answer.body.response_type).toBe("ephemeral");
@@ -252,28 +252,28 @@ describe("alert → Slack → buttons → /falco, end to end", () => {
 
     const help = await h.command("");
     const helpAnswer = await waitFor(
-      () => h.slack!.responses.find((r) => r.path.endsWith(help.responseId)),
+      () => h.slack!.responses.find((r) => r.url === help.responseUrl),
       "help",
     );
     expect(allText(helpAnswer.body.blocks)).toContain("/falco recent");
 
     const unknown = await h.command("ffffffff-ffff");
     const unknownAnswer = await waitFor(
-      () => h.slack!.responses.find((r) => r.path.endsWith(unknown.responseId)),
+      () => h.slack!.responses.find((r) => r.url === unknown.responseUrl),
       "unknown",
     );
     expect(String(unknownAnswer.body.text)).toContain("No alert with uuid");
 
     const short = await h.command("7e57");
     const shortAnswer = await waitFor(
-      () => h.slack!.responses.find((r) => r.path.endsWith(short.responseId)),
+      () => h.slack!.responses.find((r) => r.url === short.responseUrl),
       "too short",
     );
     expect(String(shortAnswer.body.text)).toContain("at least 8 characters");
 
     const recent = await h.command("recent");
     const recentAnswer = await waitFor(
-      () => h.slack!.responses.find((r) => r.path.endsWith(recent.responseId)),
+      () => h.slack!.responses.find((r) => r.url === recent.responseUrl),
       "recent",
     );
     expect(allText(recentAnswer.body.blocks)).toContain("7e57ab1e");
@@ -320,7 +320,7 @@ describe("alert → Slack → buttons → /falco, end to end", () => {
     const asked = await h.command(`report ${uuid}`);
     expect(asked.status).toBe(200);
     const answers = await waitFor(() => {
-      const got = h.slack!.responses.filter((r) => r.path.endsWith(asked.responseId));
+      const got = h.slack!.responses.filter((r) => r.url === asked.responseUrl);
       return allText(got.map((r) => r.body.blocks)).includes("Next steps") ? got : undefined;
     }, "the report answers");
     expect(answers.every((a) => a.body.response_type === "ephemeral")).toBe(true);
@@ -329,7 +329,7 @@ describe("alert → Slack → buttons → /falco, end to end", () => {
 
     const missing = await h.command("report");
     const hint = await waitFor(
-      () => h.slack!.responses.find((r) => r.path.endsWith(missing.responseId)),
+      () => h.slack!.responses.find((r) => r.url === missing.responseUrl),
       "the usage hint",
     );
     expect(String(hint.body.text)).toContain("/falco report <uuid>");
@@ -357,20 +357,20 @@ describe("alert → Slack → buttons → /falco, end to end", () => {
       userId: "U0MALLORY",
       channel: CHANNEL,
       messageTs: ts,
-      responseUrl: h.slack!.responseUrl("replay"),
+      responseUrl: h.slack!.responseUrl(CHANNEL, "U0MALLORY"),
     });
     const now = Math.floor(Date.now() / 1000);
     for (const when of [now + 6 * 60, now - 6 * 60]) {
       const res = await fetch(`${h.base}/slack/events`, {
         method: "POST",
-        headers: slackSignature(SIGNING_SECRET, body, when),
+        headers: signedHeaders(SIGNING_SECRET, body, when),
         body,
       });
       expect(res.status, `timestamp ${when - now} s from now`).toBe(401);
     }
     const fresh = await fetch(`${h.base}/slack/events`, {
       method: "POST",
-      headers: slackSignature(SIGNING_SECRET, body, now),
+      headers: signedHeaders(SIGNING_SECRET, body, now),
       body,
     });
     expect(fresh.status).toBe(200);

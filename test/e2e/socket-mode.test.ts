@@ -1,15 +1,17 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { FakeSlack } from "../helpers/fake-slack.js";
-import { exited, type Proc, ROOT, run } from "../helpers/processes.js";
-import { dropPrefix, TEST_REDIS_URL, uniquePrefix, waitFor } from "../helpers/redis.js";
+import { LocalSlack } from "../../src/preview/local-slack.js";
+import { slashCommandPayload } from "../../src/preview/slack-requests.js";
+import { exited, type Proc, ROOT, run } from "../../support/processes.js";
+import { dropPrefix, TEST_REDIS_URL, uniquePrefix, waitFor } from "../../support/redis.js";
 
 const memfd = readFileSync(resolve(ROOT, "examples/memfd-create.json"), "utf8");
 
 /** SLACK_APP_TOKEN: Slack's requests arrive over a Socket Mode connection the app opens itself. */
 describe("Socket Mode (SLACK_APP_TOKEN), the web process against a fake Slack", () => {
-  const slack = new FakeSlack("xoxb-socket");
+  const appToken = "xapp-1-test-app-token";
+  const slack = new LocalSlack({ token: "xoxb-socket", appToken });
   const prefix = uniquePrefix("socket");
   let web: Proc;
 
@@ -21,7 +23,7 @@ describe("Socket Mode (SLACK_APP_TOKEN), the web process against a fake Slack", 
       REDIS_KEY_PREFIX: prefix,
       SLACK_BOT_TOKEN: "xoxb-socket",
       SLACK_SIGNING_SECRET: "socket-signing-secret-123",
-      SLACK_APP_TOKEN: slack.appToken,
+      SLACK_APP_TOKEN: appToken,
       SLACK_CHANNEL: "C0SOCKET",
       SLACK_API_URL: slack.apiUrl,
     });
@@ -36,7 +38,7 @@ describe("Socket Mode (SLACK_APP_TOKEN), the web process against a fake Slack", 
 
   it("opens its connection through SLACK_API_URL and answers /falco sent over it", async () => {
     await slack.socketConnected();
-    expect(slack.callsOf("apps.connections.open").map((c) => c.token)).toEqual([slack.appToken]);
+    expect(slack.callsOf("apps.connections.open").map((c) => c.token)).toEqual([appToken]);
     // Over Socket Mode there is no request URL for Slack: the web process does not serve one.
     expect(web.out.join("")).not.toContain("POST /slack/events");
 
@@ -48,24 +50,15 @@ describe("Socket Mode (SLACK_APP_TOKEN), the web process against a fake Slack", 
     });
     expect(posted.status).toBe(202);
 
-    const ack = await slack.sendEnvelope("slash_commands", {
-      token: "unused-over-socket-mode",
-      team_id: "T0001",
-      team_domain: "example",
-      channel_id: "C0SOCKET",
-      channel_name: "alerts",
-      user_id: "U0ALICE",
-      user_name: "alice",
-      command: "/falco",
-      text: uuid,
-      api_app_id: "A0FAKE",
-      response_url: slack.responseUrl("socket-lookup"),
-      trigger_id: "1.2.3",
-    });
+    const responseUrl = slack.responseUrl("C0SOCKET", "U0ALICE");
+    const ack = await slack.sendEnvelope(
+      "slash_commands",
+      slashCommandPayload({ text: uuid, userId: "U0ALICE", channel: "C0SOCKET", responseUrl }),
+    );
     expect(ack.envelope_id).toMatch(/^envelope-/);
     await waitFor(() => slack.responses.length > 0, "the answer through response_url");
     const answer = slack.responses[0]!;
-    expect(answer.path).toBe("/response/socket-lookup");
+    expect(answer.url).toBe(responseUrl);
     expect(answer.body.response_type).toBe("ephemeral");
     const text = JSON.stringify(answer.body.blocks);
     expect(text).toContain("Fileless execution via memfd_create");

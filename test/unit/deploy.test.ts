@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { parseAllDocuments } from "yaml";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { procfileCommand } from "../../bench/procfile.js";
+import { procfileCommand } from "../../support/procfile.js";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const read = (p: string) => readFileSync(new URL(`../../${p}`, import.meta.url), "utf8");

@@ -1,9 +1,19 @@
 import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync } from "node:fs";
 import { createServer } from "node:net";
-import { resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 
-/** These tests run the built entry points (`npm test` builds first), as `npm start` and the Procfile do. */
-export const ROOT = resolve(import.meta.dirname, "../..");
+/** The project's root: the nearest folder with a package.json, from here or from dist-bench/support. */
+function projectRoot(from: string): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, "package.json"))) return dir;
+    if (dirname(dir) === dir) throw new Error(`no package.json above ${from}`);
+  }
+}
+
+export const ROOT = projectRoot(import.meta.dirname);
+
+/** The tests run the built entry points (`npm test` builds first), as `npm start` and the Procfile do. */
 export const dist = (p: string) => resolve(ROOT, "dist/src", p);
 
 export interface Proc {

@@ -1,10 +1,10 @@
 import { pino } from "pino";
-import { loadConfig, type Config } from "../../src/config/config.js";
-import { loadKnowledgeBase, type KnowledgeBase } from "../../src/enrich/knowledge.js";
-import { startWeb, startWorker, type WebProcess, type WorkerProcess } from "../../src/main/compose.js";
-import { FakeSlack } from "./fake-slack.js";
+import { loadConfig, type Config } from "../src/config/config.js";
+import { loadKnowledgeBase, type KnowledgeBase } from "../src/enrich/knowledge.js";
+import { startWeb, startWorker, type WebProcess, type WorkerProcess } from "../src/main/compose.js";
+import { LocalSlack } from "../src/preview/local-slack.js";
+import { blockActionsBody, signedHeaders, slashCommandBody } from "../src/preview/slack-requests.js";
 import { dropPrefix, TEST_REDIS_URL, uniquePrefix } from "./redis.js";
-import { blockActionsBody, slackSignature, slashCommandBody } from "./slack-requests.js";
 
 export const SIGNING_SECRET = "test-signing-secret-0123456789";
 export const CHANNEL = "C0ALERTS";
@@ -14,7 +14,7 @@ export const BOT_TOKEN = "xoxb-test-token";
 export interface Harness {
   config: Config;
   kb: KnowledgeBase;
-  slack: FakeSlack | null;
+  slack: LocalSlack | null;
   web: WebProcess;
   worker: WorkerProcess | null;
   base: string;
@@ -23,7 +23,7 @@ export interface Harness {
   postAlerts(body: string, headers?: Record<string, string>, query?: string): Promise<Response>;
   getAlert(uuid: string, headers?: Record<string, string>): Promise<Response>;
   click(actionId: string, uuid: string, userId: string, messageTs: string): Promise<Response>;
-  command(text: string, userId?: string): Promise<{ status: number; responseId: string }>;
+  command(text: string, userId?: string): Promise<{ status: number; responseUrl: string }>;
   stop(): Promise<void>;
 }
 
@@ -36,10 +36,11 @@ export interface HarnessOptions {
   logLines?: string[];
 }
 
-/** The real web and worker processes (in this process), real Redis, and a fake Slack Web API. */
+/** The real web and worker processes (in this process), real Redis, and the local Slack. */
 export async function startHarness(name: string, options: HarnessOptions = {}): Promise<Harness> {
   const prefix = uniquePrefix(name);
-  const slack = options.slack === false ? null : new FakeSlack(BOT_TOKEN);
+  const slack =
+    options.slack === false ? null : new LocalSlack({ token: BOT_TOKEN, signingSecret: SIGNING_SECRET });
   await slack?.start();
   const env: Record<string, string> = {
     PORT: "0",
@@ -73,10 +74,8 @@ export async function startHarness(name: string, options: HarnessOptions = {}): 
   const worker =
     options.worker === false ? null : await startWorker(config, redisUrl, kb, log, (t) => preview.push(t));
   const base = `http://127.0.0.1:${web.port}`;
-  let responses = 0;
-
   const signedPost = (body: string) =>
-    fetch(`${base}/slack/events`, { method: "POST", headers: slackSignature(SIGNING_SECRET, body), body });
+    fetch(`${base}/slack/events`, { method: "POST", headers: signedHeaders(SIGNING_SECRET, body), body });
 
   return {
     config,
@@ -98,13 +97,13 @@ export async function startHarness(name: string, options: HarnessOptions = {}): 
           userId,
           channel: CHANNEL,
           messageTs,
-          responseUrl: slack!.responseUrl(`click-${++responses}`),
+          responseUrl: slack!.responseUrl(CHANNEL, userId),
         }),
       ),
     async command(text, userId = "U0ALICE") {
-      const responseId = `cmd-${++responses}`;
-      const res = await signedPost(slashCommandBody(text, userId, CHANNEL, slack!.responseUrl(responseId)));
-      return { status: res.status, responseId };
+      const responseUrl = slack!.responseUrl(CHANNEL, userId);
+      const res = await signedPost(slashCommandBody({ text, userId, channel: CHANNEL, responseUrl }));
+      return { status: res.status, responseUrl };
     },
     async stop() {
       await worker?.close();
