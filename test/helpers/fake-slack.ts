@@ -13,6 +13,8 @@ export interface SlackCall {
 export type Scripted = ({ status: 429; retryAfter: number } | { error: string } | { status: 500 }) & {
   /** Only calls to this channel get this answer; others pass by it. */
   channel?: string;
+  /** The call is recorded at once but answered only once this settles: the app waits on Slack meanwhile. */
+  holdUntil?: Promise<unknown>;
 };
 
 /**
@@ -234,6 +236,7 @@ export class FakeSlack {
     const at = queue.findIndex((s) => s.channel === undefined || s.channel === args.channel);
     const scripted = at === -1 ? undefined : queue.splice(at, 1)[0];
     if (scripted) {
+      await scripted.holdUntil;
       if ("status" in scripted && scripted.status === 429)
         return this.send(
           res,
