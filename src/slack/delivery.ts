@@ -41,20 +41,38 @@ export const SAFE_POST_OPTIONS = {
   parse: "none",
 } as const;
 
+export interface AlertDeliveryOptions {
+  store: AlertStore;
+  kb: KnowledgeBase;
+  /** Where alerts are posted; null: preview mode, which prints them instead. */
+  slack: SlackTarget | null;
+  log: Logger;
+  /** Where preview mode writes rendered messages (stdout by default). */
+  preview?: (text: string) => void;
+  /** Queues a group's update when its counter moved on while its message was posted or updated. */
+  followUp?: FollowUp;
+}
+
 /**
  * Posts one stored alert to Slack (or, in preview mode, to the log). Idempotent: an alert already
  * posted is not posted again, so a retried or duplicated job cannot double-post.
  */
 export class AlertDelivery {
-  constructor(
-    private readonly store: AlertStore,
-    private readonly kb: KnowledgeBase,
-    private readonly slack: SlackTarget | null,
-    private readonly log: Logger,
-    /** Where preview mode writes rendered messages. */
-    private readonly preview: (text: string) => void = (text) => process.stdout.write(`${text}\n\n`),
-    private readonly followUp: FollowUp = async () => {},
-  ) {}
+  private readonly store: AlertStore;
+  private readonly kb: KnowledgeBase;
+  private readonly slack: SlackTarget | null;
+  private readonly log: Logger;
+  private readonly preview: (text: string) => void;
+  private readonly followUp: FollowUp;
+
+  constructor(options: AlertDeliveryOptions) {
+    this.store = options.store;
+    this.kb = options.kb;
+    this.slack = options.slack;
+    this.log = options.log;
+    this.preview = options.preview ?? ((text) => process.stdout.write(`${text}\n\n`));
+    this.followUp = options.followUp ?? (async () => {});
+  }
 
   private channelOf(stored: StoredAlert): string {
     return stored.channel && stored.channel !== PREVIEW_CHANNEL

@@ -138,8 +138,11 @@ describe("Procfile: several web and worker processes on one Redis", () => {
   const slack = new FakeSlack("xoxb-procs");
   const prefix = uniquePrefix("procs");
   const procs: Proc[] = [];
+  /** Each worker serves its own metrics (WORKER_METRICS_PORT), as a Procfile worker has no web server. */
+  const metricsPorts: number[] = [];
   beforeAll(async () => {
     await slack.start();
+    metricsPorts.push(await freePort(), await freePort());
     const env = {
       PORT: "0",
       REDIS_URL: TEST_REDIS_URL,
@@ -157,8 +160,8 @@ describe("Procfile: several web and worker processes on one Redis", () => {
     procs.push(
       run("main/web.js", env),
       run("main/web.js", env),
-      run("main/worker.js", env),
-      run("main/worker.js", env),
+      run("main/worker.js", { ...env, WORKER_METRICS_PORT: String(metricsPorts[0]) }),
+      run("main/worker.js", { ...env, WORKER_METRICS_PORT: String(metricsPorts[1]) }),
     );
     await waitFor(() => procs[0]!.port() && procs[1]!.port(), "both web processes");
   });
@@ -186,5 +189,19 @@ describe("Procfile: several web and worker processes on one Redis", () => {
       }),
     );
     expect((await slack.postedUuids(uuids)).sort()).toEqual([...uuids].sort());
+
+    // Between them, the two workers' metrics count every post.
+    const postsCounted = await Promise.all(
+      metricsPorts.map(async (port) => {
+        const res = await fetch(`http://127.0.0.1:${port}/metrics`);
+        expect(res.headers.get("content-type")).toMatch(/^text\/plain; version=0\.0\.4/);
+        const m = /^falco_chatops_slack_calls_total\{method="chat\.postMessage",outcome="ok"\} (\d+)$/m.exec(
+          await res.text(),
+        );
+        return m ? Number(m[1]) : 0;
+      }),
+    );
+    expect(postsCounted[0]! + postsCounted[1]!).toBe(20);
+    expect((await fetch(`http://127.0.0.1:${metricsPorts[0]}/alerts/${uuids[0]}`)).status).toBe(404);
   });
 });
