@@ -54,6 +54,14 @@ describe("the CLI", () => {
     });
     expect(demo.status).toBe(1);
     expect(demo.stderr).toContain("is falco-chatops running at http://127.0.0.1:1?");
+    const noToken = spawnSync(process.execPath, [dist("cli/main.js"), "demo", "--token"], {
+      cwd: ROOT,
+      encoding: "utf8",
+    });
+    expect(noToken.status).toBe(2);
+    expect(noToken.stderr).toBe(
+      "falco-chatops: demo: Option '--token <value>' argument missing\nUsage: falco-chatops demo [url] [--token T]\n",
+    );
   });
 });
 
