@@ -69,10 +69,12 @@ export async function startHarness(name: string, options: HarnessOptions = {}): 
     ? pino({ level: "debug" }, { write: (line: string) => void lines.push(line) })
     : pino({ level: "silent" });
   const redisUrl = options.redisUrl ?? TEST_REDIS_URL;
-  const web = await startWeb(config, redisUrl, kb, log);
+  const web = await startWeb({ config, redisUrl, kb, log });
   const preview: string[] = [];
   const worker =
-    options.worker === false ? null : await startWorker(config, redisUrl, kb, log, (t) => preview.push(t));
+    options.worker === false
+      ? null
+      : await startWorker({ config, redisUrl, kb, log, preview: (t) => preview.push(t) });
   const base = `http://127.0.0.1:${web.port}`;
   const signedPost = (body: string) =>
     fetch(`${base}/slack/events`, { method: "POST", headers: signedHeaders(SIGNING_SECRET, body), body });

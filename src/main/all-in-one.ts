@@ -15,8 +15,14 @@ try {
   const local = config.slack ? null : previewWorkspace();
   await local?.start();
   const effective: Config = local ? { ...config, slack: previewSlackConfig(local) } : config;
-  const web = await startWeb(effective, redis.url, kb, log, local);
-  const worker = await startWorker(effective, redis.url, kb, log, undefined, local !== null);
+  const web = await startWeb({ config: effective, redisUrl: redis.url, kb, log, local });
+  const worker = await startWorker({
+    config: effective,
+    redisUrl: redis.url,
+    kb,
+    log,
+    localWorkspace: local !== null,
+  });
   if (local) process.stdout.write(previewBanner(config, web.port) + "\n");
   else if (!config.ingestToken)
     log.warn("INGEST_TOKEN is not set: anyone who can reach this port can post alerts to your Slack channel");

@@ -1,5 +1,4 @@
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { Server } from "node:http";
 import type { Worker } from "bullmq";
 import type { Logger } from "pino";
 import type { Config } from "../config/config.js";
@@ -8,7 +7,7 @@ import { mountQueueBoard } from "../ingest/admin.js";
 import { type Intake, IntakeCommitter } from "../ingest/accept.js";
 import { createFalcoEndpoint, isFalcoIngest } from "../ingest/falco-endpoint.js";
 import { createHttpApp, finishHttpApp, requireToken } from "../ingest/http.js";
-import { register, startProcessMetrics } from "../metrics.js";
+import { startProcessMetrics } from "../metrics.js";
 import { DeliveryQueues } from "../queue/producer.js";
 import { routingChannels } from "../route/routes.js";
 import { awaitReady, producerConnection, workerConnection } from "../queue/redis.js";
@@ -19,6 +18,7 @@ import { AlertDelivery } from "../slack/delivery.js";
 import type { LocalSlack } from "../preview/local-slack.js";
 import { previewRoutes } from "../preview/page.js";
 import { AlertStore } from "../store/alert-store.js";
+import { listen, workerMetricsApp } from "./http-server.js";
 
 /** The URL without its password, for logs. */
 function redactUrl(url: string): string {
@@ -29,20 +29,27 @@ export interface Running {
   close(): Promise<void>;
 }
 
+/** What either process is started with. */
+export interface ProcessOptions {
+  config: Config;
+  /** REDIS_URL, or the private Redis `npm start` started. */
+  redisUrl: string;
+  kb: KnowledgeBase;
+  log: Logger;
+}
+
+export interface WebOptions extends ProcessOptions {
+  /** Preview mode's local workspace: serves /preview, whose clicks reach the Bolt listeners. */
+  local?: LocalSlack | null;
+}
+
 export interface WebProcess extends Running {
   server: Server;
   port: number;
 }
 
 /** HTTP ingest, lookups, health, and Slack's listeners: the `web` process. */
-export async function startWeb(
-  config: Config,
-  redisUrl: string,
-  kb: KnowledgeBase,
-  log: Logger,
-  /** Preview mode's local workspace: serves /preview, whose clicks reach the Bolt listeners. */
-  local: LocalSlack | null = null,
-): Promise<WebProcess> {
+export async function startWeb({ config, redisUrl, kb, log, local = null }: WebOptions): Promise<WebProcess> {
   startProcessMetrics();
   // No auto-pipelining on the store's connection: ioredis keeps one auto-pipeline in flight at a time,
   // so each group commit would wait for the previous one's answer and this process and Redis would
@@ -90,51 +97,39 @@ export async function startWeb(
 
   const identity = config.slack ? await verifySlackToken(config.slack, log) : null;
   const slackApp = config.slack
-    ? createSlackApp(
-        config.slack,
-        app,
-        {
+    ? createSlackApp({
+        config: config.slack,
+        httpApp: app,
+        listeners: {
           store,
           kb,
           escalationChannel: config.slack.escalationChannel,
           allowedResponders: config.slack.allowedResponders,
           log,
         },
-        log,
         identity,
-      )
+        log,
+      })
     : null;
   mountQueueBoard(
     app,
     routingChannels(config.routing).map((channel) => queues.queue(channel)),
     config.adminPassword,
   );
-  let selfUrl = "";
   if (local)
     app.use(
-      previewRoutes({
-        local,
-        selfUrl: () => selfUrl,
-        auth: requireToken(config.ingestToken),
-        ingestToken: config.ingestToken,
-        log,
-      }),
+      previewRoutes({ local, auth: requireToken(config.ingestToken), ingestToken: config.ingestToken, log }),
     );
   finishHttpApp(app, log);
   if (config.slack?.appToken && slackApp) await slackApp.start();
 
-  const server = createServer((req, res) => (isFalcoIngest(req) ? falcoEndpoint(req, res) : app(req, res)));
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(config.port, () => {
-      server.off("error", reject);
-      resolve();
-    });
-  });
+  const http = await listen(
+    (req, res) => (isFalcoIngest(req) ? falcoEndpoint(req, res) : app(req, res)),
+    config.port,
+  );
   // Falco's http_output keeps connections alive; keep ours open a little longer than typical proxies.
-  server.keepAliveTimeout = 65_000;
-  const port = (server.address() as AddressInfo).port;
-  selfUrl = `http://127.0.0.1:${port}`;
+  http.server.keepAliveTimeout = 65_000;
+  const { server, port } = http;
   log.info(
     { port },
     `listening on port ${port}: POST /falco, GET /alerts/:uuid, /metrics, /healthz, /readyz${config.slack && !config.slack.appToken && !local ? ", POST /slack/events" : ""}${local ? ", GET /preview" : ""}${config.adminPassword ? ", GET /admin/queues" : ""}`,
@@ -144,8 +139,7 @@ export async function startWeb(
     server,
     port,
     async close() {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeAllConnections();
+      await http.close();
       if (slackApp && config.slack?.appToken) await slackApp.stop();
       await queues.close();
       redis.disconnect();
@@ -159,22 +153,27 @@ export interface WorkerProcess extends Running {
   workers: Worker[];
 }
 
-/** BullMQ workers that enrich alerts and post them: the `worker` process. */
-export async function startWorker(
-  config: Config,
-  redisUrl: string,
-  kb: KnowledgeBase,
-  log: Logger,
+export interface WorkerOptions extends ProcessOptions {
   /** Where preview mode prints rendered messages (stdout by default). */
-  preview?: (text: string) => void,
+  preview?: (text: string) => void;
   /** Posting to preview mode's local workspace, which has no rate limit to respect. */
+  localWorkspace?: boolean;
+}
+
+/** BullMQ workers that enrich alerts and post them: the `worker` process. */
+export async function startWorker({
+  config,
+  redisUrl,
+  kb,
+  log,
+  preview,
   localWorkspace = false,
-): Promise<WorkerProcess> {
+}: WorkerOptions): Promise<WorkerProcess> {
   startProcessMetrics();
   const storeRedis = producerConnection(redisUrl, "falco-chatops:worker-store", {
     cluster: config.redisCluster,
   });
-  const bullRedis = workerConnection(redisUrl, "falco-chatops:worker", config.redisCluster);
+  const bullRedis = workerConnection(redisUrl, "falco-chatops:worker", { cluster: config.redisCluster });
   if (!(await awaitReady(storeRedis, 3000)))
     log.error({ redisUrl: redactUrl(redisUrl) }, "Redis is not reachable yet: waiting for it");
   const store = new AlertStore(storeRedis, config.keyPrefix);
@@ -186,9 +185,14 @@ export async function startWorker(
       }
     : null;
   const queues = new DeliveryQueues(storeRedis, config.keyPrefix, config.grouping.updateSeconds * 1000);
-  const delivery = new AlertDelivery(store, kb, slack, log, preview, (channel, leader) =>
-    queues.enqueueUpdates([{ channel, leader }]),
-  );
+  const delivery = new AlertDelivery({
+    store,
+    kb,
+    slack,
+    log,
+    preview,
+    followUp: (channel, leader) => queues.enqueueUpdates([{ channel, leader }]),
+  });
   const channels = routingChannels(config.routing);
   const workers = channels.map((channel) =>
     createDeliveryWorker(channel, {
@@ -210,22 +214,13 @@ export async function startWorker(
         ? `worker posting to Slack channel${channels.length > 1 ? "s" : ""} ${channels.join(", ")}`
         : "worker in preview mode: messages are printed here",
   );
-  // A worker on its own (Procfile `worker`) has no web server: it serves its metrics here when asked.
-  const metricsServer = config.workerMetricsPort
-    ? createServer((req, res) => {
-        if (req.url !== "/metrics") {
-          res.writeHead(404).end();
-          return;
-        }
-        void register
-          .metrics()
-          .then((text) => res.writeHead(200, { "content-type": register.contentType }).end(text));
-      }).listen(config.workerMetricsPort)
+  const metrics = config.workerMetricsPort
+    ? await listen(workerMetricsApp(), config.workerMetricsPort)
     : null;
   return {
     workers,
     async close() {
-      metricsServer?.close();
+      await metrics?.close();
       await Promise.all(workers.map((w) => w.close()));
       await queues.close();
       bullRedis.disconnect();

@@ -5,7 +5,7 @@ import { boot, closeOnSignals } from "./process.js";
 /** Procfile `worker`: BullMQ workers that enrich and post alerts. Run as many as you like. */
 const { config, log, kb } = boot();
 try {
-  const worker = await startWorker(config, config.redisUrl ?? DEFAULT_REDIS_URL, kb, log);
+  const worker = await startWorker({ config, redisUrl: config.redisUrl ?? DEFAULT_REDIS_URL, kb, log });
   closeOnSignals(log, [worker]);
 } catch (error) {
   log.fatal({ err: error }, (error as Error).message);

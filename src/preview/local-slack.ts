@@ -59,6 +59,8 @@ export interface SlackResponse {
 export type ScriptedAnswer = ({ status: 429; retryAfter: number } | { status: 500 } | { error: string }) & {
   /** Only calls to this channel get this answer; others pass by it. */
   channel?: string;
+  /** The call is recorded at once but answered only once this settles: the app waits on Slack meanwhile. */
+  holdUntil?: Promise<unknown>;
 };
 
 export interface LocalSlackOptions {
@@ -289,7 +291,10 @@ export class LocalSlack extends EventEmitter {
     this.calls.push({ method, args, token, at: Date.now() });
 
     const scripted = this.takeScripted(method, args);
-    if (scripted) return this.sendScripted(res, scripted);
+    if (scripted) {
+      await scripted.holdUntil;
+      return this.sendScripted(res, scripted);
+    }
 
     if (method === "apps.connections.open") {
       if (!this.appToken || token !== this.appToken)

@@ -1,4 +1,4 @@
-import express, { type RequestHandler, type Response } from "express";
+import express, { type Request, type RequestHandler, type Response } from "express";
 import type { Logger } from "pino";
 import { blocksToHtml, mrkdwnToHtml } from "../../blocks/html.js";
 import { escapeHtml } from "../report/html.js";
@@ -9,12 +9,18 @@ import { PREVIEW_PAGE_CSS, PREVIEW_PAGE_HTML, PREVIEW_PAGE_SCRIPT } from "./page
 
 export interface PreviewDeps {
   local: LocalSlack;
-  /** This server's own base URL (known once it listens), where the signed requests are sent. */
-  selfUrl: () => string;
   /** The same token check as the rest of the HTTP API. */
   auth: RequestHandler;
   ingestToken: string | undefined;
   log: Logger;
+}
+
+/**
+ * This server, as the request at hand reached it: where the page's clicks, commands and demo alerts
+ * are sent on (over loopback: the server listens on every interface).
+ */
+function selfUrl(req: Request): string {
+  return `http://127.0.0.1:${req.socket.localPort}`;
 }
 
 function timeOf(ts: string): string {
@@ -114,8 +120,8 @@ export function previewRoutes(deps: PreviewDeps): express.Router {
       ? next()
       : res.status(415).json({ error: "send the request as application/json" });
 
-  const toSlackEvents = async (body: string) => {
-    const res = await fetch(new URL("/slack/events", deps.selfUrl()), {
+  const toSlackEvents = async (req: Request, body: string) => {
+    const res = await fetch(new URL("/slack/events", selfUrl(req)), {
       method: "POST",
       headers: signedHeaders(local.signingSecret, body),
       body,
@@ -149,7 +155,7 @@ export function previewRoutes(deps: PreviewDeps): express.Router {
       buttonText: button.text.text,
     });
     try {
-      const answer = await toSlackEvents(body);
+      const answer = await toSlackEvents(req, body);
       res.status(answer.status === 200 ? 200 : 502).json({ slackEvents: answer.status });
     } catch (error) {
       log.error({ err: error }, "preview: could not reach this server's /slack/events");
@@ -170,16 +176,16 @@ export function previewRoutes(deps: PreviewDeps): express.Router {
       responseUrl: local.responseUrl(first!.id, PREVIEW_USER),
     });
     try {
-      const answer = await toSlackEvents(body);
+      const answer = await toSlackEvents(req, body);
       res.status(answer.status === 200 ? 200 : 502).json({ slackEvents: answer.status });
     } catch (error) {
       res.status(502).json({ error: (error as Error).message });
     }
   });
 
-  router.post("/preview/demo", deps.auth, requireJson, async (_req, res) => {
+  router.post("/preview/demo", deps.auth, requireJson, async (req, res) => {
     try {
-      res.json({ sent: await runDemo(deps.selfUrl(), deps.ingestToken) });
+      res.json({ sent: await runDemo(selfUrl(req), deps.ingestToken) });
     } catch (error) {
       res.status(502).json({ error: (error as Error).message });
     }

@@ -45,9 +45,9 @@ export function producerConnection(url: string, name: string, opts: { cluster?: 
 }
 
 /** Connections for BullMQ workers: BullMQ requires maxRetriesPerRequest null (blocking commands). */
-export function workerConnection(url: string, name: string, cluster = false): RedisClient {
+export function workerConnection(url: string, name: string, opts: { cluster?: boolean } = {}): RedisClient {
   const options: RedisOptions = { connectionName: name, maxRetriesPerRequest: null };
-  const redis: RedisClient = cluster
+  const redis: RedisClient = opts.cluster
     ? clusterClient(url, options, { clusterRetryStrategy: reconnectDelay })
     : new Redis(url, { ...options, retryStrategy: reconnectDelay });
   redis.on("error", () => {

@@ -64,17 +64,22 @@ export async function verifySlackToken(config: SlackConfig, log: Logger): Promis
   return null;
 }
 
+export interface SlackAppOptions {
+  config: SlackConfig;
+  /** The server's HTTP app, which takes Slack's requests at POST /slack/events (unless Socket Mode). */
+  httpApp: express.Express;
+  /** What the action and command listeners work with. */
+  listeners: ListenerDeps;
+  /** The bot's ids from the start-up check of its token; null if Slack did not answer it. */
+  identity?: BotIdentity | null;
+  log: Logger;
+}
+
 /**
  * The Bolt app. Over HTTP, Slack's requests arrive at POST /slack/events on the same server as
  * ingest (Bolt verifies their signatures); with SLACK_APP_TOKEN they arrive over Socket Mode.
  */
-export function createSlackApp(
-  config: SlackConfig,
-  httpApp: express.Express,
-  deps: ListenerDeps,
-  log: Logger,
-  identity: BotIdentity | null = null,
-): App {
+export function createSlackApp({ config, httpApp, listeners, identity = null, log }: SlackAppOptions): App {
   const common = {
     token: config.botToken,
     // Known ids spare Bolt its own auth.test; without them it asks on each interaction rather than
@@ -95,8 +100,8 @@ export function createSlackApp(
           logger: common.logger,
         }),
       });
-  registerActions(app, deps);
-  registerCommands(app, deps);
+  registerActions(app, listeners);
+  registerCommands(app, listeners);
   app.error(async (error) => {
     log.error({ err: error }, "Slack listener error");
   });

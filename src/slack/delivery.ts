@@ -7,7 +7,7 @@ import { enrich } from "../enrich/enrich.js";
 import { alertToSlackSeconds, enrichmentMatches, slackCalls } from "../metrics.js";
 import { PREVIEW_CHANNEL } from "../queue/names.js";
 import type { AlertStore, StoredAlert } from "../store/alert-store.js";
-import { classifySlackError } from "./client.js";
+import { classifySlackError, type SlackErrorInfo } from "./client.js";
 import { loadForMessage, renderStored } from "./render.js";
 
 /** What the queue worker must do after a delivery attempt. */
@@ -25,6 +25,11 @@ export interface SlackTarget {
   local?: boolean;
 }
 
+/** A Slack Web API call's answer: its value, or Slack's refusal classified (and what was thrown). */
+type Called<T> = { ok: true; value: T } | { ok: false; error: SlackErrorInfo; thrown: unknown };
+
+type SlackMethod = "chat.postMessage" | "chat.update";
+
 /** Queues the follow-up update of a group's message when its counter moved on meanwhile. */
 export type FollowUp = (channel: string, leader: string) => Promise<void>;
 
@@ -36,20 +41,38 @@ export const SAFE_POST_OPTIONS = {
   parse: "none",
 } as const;
 
+export interface AlertDeliveryOptions {
+  store: AlertStore;
+  kb: KnowledgeBase;
+  /** Where alerts are posted; null: preview mode, which prints them instead. */
+  slack: SlackTarget | null;
+  log: Logger;
+  /** Where preview mode writes rendered messages (stdout by default). */
+  preview?: (text: string) => void;
+  /** Queues a group's update when its counter moved on while its message was posted or updated. */
+  followUp?: FollowUp;
+}
+
 /**
  * Posts one stored alert to Slack (or, in preview mode, to the log). Idempotent: an alert already
  * posted is not posted again, so a retried or duplicated job cannot double-post.
  */
 export class AlertDelivery {
-  constructor(
-    private readonly store: AlertStore,
-    private readonly kb: KnowledgeBase,
-    private readonly slack: SlackTarget | null,
-    private readonly log: Logger,
-    /** Where preview mode writes rendered messages. */
-    private readonly preview: (text: string) => void = (text) => process.stdout.write(`${text}\n\n`),
-    private readonly followUp: FollowUp = async () => {},
-  ) {}
+  private readonly store: AlertStore;
+  private readonly kb: KnowledgeBase;
+  private readonly slack: SlackTarget | null;
+  private readonly log: Logger;
+  private readonly preview: (text: string) => void;
+  private readonly followUp: FollowUp;
+
+  constructor(options: AlertDeliveryOptions) {
+    this.store = options.store;
+    this.kb = options.kb;
+    this.slack = options.slack;
+    this.log = options.log;
+    this.preview = options.preview ?? ((text) => process.stdout.write(`${text}\n\n`));
+    this.followUp = options.followUp ?? (async () => {});
+  }
 
   private channelOf(stored: StoredAlert): string {
     return stored.channel && stored.channel !== PREVIEW_CHANNEL
@@ -57,10 +80,15 @@ export class AlertDelivery {
       : (this.slack?.channel ?? PREVIEW_CHANNEL);
   }
 
-  private posted(stored: StoredAlert): void {
+  /**
+   * After the alert's first message was shown (in Slack or in preview): counts it, and if more of its
+   * group arrived while it was on its way (`shown` is the count it carries), updates it again.
+   */
+  private async delivered(stored: StoredAlert, shown: number): Promise<void> {
     const since = Date.parse(stored.receivedAt);
     if (!Number.isNaN(since)) alertToSlackSeconds.observe(Math.max(0, (Date.now() - since) / 1000));
     enrichmentMatches.inc({ match: enrich(stored.alert, this.kb).match });
+    await this.catchUp(stored, shown);
   }
 
   /** After a post or update showed `shown` occurrences: if more arrived meanwhile, update again. */
@@ -91,8 +119,7 @@ export class AlertDelivery {
         `[preview] ${stored.alert.priority} ${terminalSafe(stored.alert.rule)} (${uuid})\n${blocksToText(message.blocks)}`,
       );
       await this.store.setDelivery(uuid, { status: "preview", error: null, at: new Date().toISOString() });
-      this.posted(stored);
-      await this.catchUp(stored, shown);
+      await this.delivered(stored, shown);
       return { kind: "done" };
     }
 
@@ -108,40 +135,58 @@ export class AlertDelivery {
       }
     }
     await this.store.setPostIntent(uuid, new Date());
-    try {
-      const ts = await this.post(channel, message, message.blocks, uuid);
-      await this.store.setPosted(uuid, { channel, ts }, new Date());
-      this.posted(stored);
-      log.info(
-        { channel, ts },
-        this.slack.local ? "alert posted to the local preview workspace" : "alert posted to Slack",
-      );
-      await this.catchUp(stored, shown);
-      return { kind: "done" };
-    } catch (error) {
-      const info = classifySlackError(error);
-      slackCalls.inc({
-        method: "chat.postMessage",
-        outcome: info.kind === "rate_limited" ? "rate_limited" : info.code,
+    const sent = await this.postFirst(channel, stored, message, log);
+    if (!sent.ok) return this.postRefused(uuid, sent, log);
+    await this.store.setPosted(uuid, { channel, ts: sent.value }, new Date());
+    log.info(
+      { channel, ts: sent.value },
+      this.slack.local ? "alert posted to the local preview workspace" : "alert posted to Slack",
+    );
+    await this.delivered(stored, shown);
+    return { kind: "done" };
+  }
+
+  /**
+   * Posts an alert's first message. Should Slack reject its blocks (a limit we did not foresee), the
+   * alert goes again with just its header and buttons, so that it still reaches people; either post's
+   * answer is the caller's to handle, alike.
+   */
+  private async postFirst(
+    channel: string,
+    stored: StoredAlert,
+    message: SlackMessage,
+    log: Logger,
+  ): Promise<Called<string>> {
+    const uuid = stored.alert.uuid;
+    const sent = await this.postMessage(channel, message, message.blocks, uuid);
+    if (sent.ok || sent.error.code !== "invalid_blocks") return sent;
+    log.error(
+      { rule: stored.alert.rule },
+      "Slack answered invalid_blocks; posting a reduced message instead",
+    );
+    const reduced = message.blocks.filter((b) => b.type === "header" || b.type === "actions");
+    return this.postMessage(channel, message, reduced, uuid);
+  }
+
+  /** Logs why Slack refused the first post, and records the failure when no retry will mend it. */
+  private async postRefused(
+    uuid: string,
+    { error, thrown }: { error: SlackErrorInfo; thrown: unknown },
+    log: Logger,
+  ): Promise<DeliveryOutcome> {
+    if (error.kind === "rate_limited")
+      log.warn({ retryAfterSeconds: error.retryAfterSeconds }, "Slack rate limit: delaying deliveries");
+    else if (error.kind === "transient")
+      log.warn({ err: thrown, slackError: error.code }, "posting to Slack failed; will retry");
+    else {
+      log.error({ slackError: error.code }, `Slack refused the alert: ${error.hint}`);
+      await this.store.setDelivery(uuid, {
+        status: "failed",
+        error: error.code,
+        at: new Date().toISOString(),
       });
-      if (info.kind === "rate_limited") {
-        log.warn({ retryAfterSeconds: info.retryAfterSeconds }, "Slack rate limit: delaying deliveries");
-        return { kind: "rate_limited", retryAfterMs: info.retryAfterSeconds * 1000 };
-      }
-      if (info.code === "invalid_blocks")
-        return this.postPlain(uuid, channel, stored.alert.rule, message, log);
-      if (info.kind === "permanent") {
-        log.error({ slackError: info.code }, `Slack refused the alert: ${info.hint}`);
-        await this.store.setDelivery(uuid, {
-          status: "failed",
-          error: info.code,
-          at: new Date().toISOString(),
-        });
-        return { kind: "permanent_failure", error: info.code };
-      }
-      log.warn({ err: error, slackError: info.code }, "posting to Slack failed; will retry");
-      return { kind: "retry", error: info.code };
     }
+    return outcomeOf(error);
   }
 
   /**
@@ -165,38 +210,26 @@ export class AlertDelivery {
       return { kind: "done" };
     }
     if (!stored.slack) return { kind: "done" };
-    try {
-      await this.slack.client.chat.update({
-        channel: stored.slack.channel,
-        ts: stored.slack.ts,
-        text: message.text,
-        blocks: message.blocks,
-      });
-      slackCalls.inc({ method: "chat.update", outcome: "ok" });
+    const { channel, ts } = stored.slack;
+    const updated = await this.call("chat.update", () =>
+      this.slack!.client.chat.update({ channel, ts, text: message.text, blocks: message.blocks }),
+    );
+    if (updated.ok) {
       log.debug({ occurrences: group.occurrences }, "group message updated");
       await this.catchUp(stored, group.occurrences);
       return { kind: "done" };
-    } catch (error) {
-      const info = classifySlackError(error);
-      slackCalls.inc({
-        method: "chat.update",
-        outcome: info.kind === "rate_limited" ? "rate_limited" : info.code,
-      });
-      if (info.code === "message_not_found") {
-        // Someone deleted the message, or it lived in a preview workspace that is gone: the group's
-        // later occurrences must not vanish with it, so the group gets a new message.
-        log.warn("the group's Slack message no longer exists; posting a new one");
-        await this.store.forgetPost(leader);
-        return this.deliver(leader, jobId);
-      }
-      if (info.kind === "rate_limited")
-        return { kind: "rate_limited", retryAfterMs: info.retryAfterSeconds * 1000 };
-      if (info.kind === "permanent") {
-        log.error({ slackError: info.code }, `Slack refused to update the group message: ${info.hint}`);
-        return { kind: "permanent_failure", error: info.code };
-      }
-      return { kind: "retry", error: info.code };
     }
+    const { error } = updated;
+    if (error.code === "message_not_found") {
+      // Someone deleted the message, or it lived in a preview workspace that is gone: the group's
+      // later occurrences must not vanish with it, so the group gets a new message.
+      log.warn("the group's Slack message no longer exists; posting a new one");
+      await this.store.forgetPost(leader);
+      return this.deliver(leader, jobId);
+    }
+    if (error.kind === "permanent")
+      log.error({ slackError: error.code }, `Slack refused to update the group message: ${error.hint}`);
+    return outcomeOf(error);
   }
 
   /**
@@ -231,58 +264,44 @@ export class AlertDelivery {
     }
   }
 
-  private async post(
+  private postMessage(
     channel: string,
     message: SlackMessage,
-    blocks: Block[] = message.blocks,
-    uuid?: string,
-  ): Promise<string> {
-    const target = this.slack!;
-    const result = await target.client.chat.postMessage({
-      channel,
-      // Lets a retry after a crash recognise this message as the alert's (see findEarlierPost).
-      ...(uuid ? { metadata: { event_type: "falco_alert", event_payload: { uuid } } } : {}),
-      text: message.text,
-      blocks,
-      ...SAFE_POST_OPTIONS,
+    blocks: Block[],
+    uuid: string,
+  ): Promise<Called<string>> {
+    return this.call("chat.postMessage", async () => {
+      const result = await this.slack!.client.chat.postMessage({
+        channel,
+        // Lets a retry after a crash recognise this message as the alert's (see findEarlierPost).
+        metadata: { event_type: "falco_alert", event_payload: { uuid } },
+        text: message.text,
+        blocks,
+        ...SAFE_POST_OPTIONS,
+      });
+      if (!result.ts) throw new Error("Slack answered chat.postMessage without a ts");
+      return result.ts;
     });
-    if (!result.ts) throw new Error("Slack answered chat.postMessage without a ts");
-    slackCalls.inc({ method: "chat.postMessage", outcome: "ok" });
-    return result.ts;
   }
 
-  /**
-   * Slack rejected the blocks (a limit we did not foresee): post the same alert with just its header,
-   * summary and buttons, so the alert still reaches people. Only if that fails too is it recorded
-   * as failed.
-   */
-  private async postPlain(
-    uuid: string,
-    channel: string,
-    rule: string,
-    message: SlackMessage,
-    log: Logger,
-  ): Promise<DeliveryOutcome> {
-    log.error({ rule }, "Slack answered invalid_blocks; posting a reduced message instead");
-    const reduced = message.blocks.filter((b) => b.type === "header" || b.type === "actions");
+  /** Makes one Web API call and counts it by outcome; Slack's refusal comes back classified. */
+  private async call<T>(method: SlackMethod, send: () => Promise<T>): Promise<Called<T>> {
     try {
-      const ts = await this.post(channel, message, reduced, uuid);
-      await this.store.setPosted(uuid, { channel, ts }, new Date());
-      return { kind: "done" };
-    } catch (error) {
-      const info = classifySlackError(error);
-      slackCalls.inc({
-        method: "chat.postMessage",
-        outcome: info.kind === "rate_limited" ? "rate_limited" : info.code,
-      });
-      if (info.kind === "rate_limited")
-        return { kind: "rate_limited", retryAfterMs: info.retryAfterSeconds * 1000 };
-      await this.store.setDelivery(uuid, {
-        status: "failed",
-        error: info.code,
-        at: new Date().toISOString(),
-      });
-      return { kind: "permanent_failure", error: info.code };
+      const value = await send();
+      slackCalls.inc({ method, outcome: "ok" });
+      return { ok: true, value };
+    } catch (thrown) {
+      const error = classifySlackError(thrown);
+      slackCalls.inc({ method, outcome: error.kind === "rate_limited" ? "rate_limited" : error.code });
+      return { ok: false, error, thrown };
     }
   }
+}
+
+/** What the queue does after Slack refused a call: waits out a 429, gives up on a permanent error, else retries. */
+function outcomeOf(error: SlackErrorInfo): DeliveryOutcome {
+  if (error.kind === "rate_limited")
+    return { kind: "rate_limited", retryAfterMs: error.retryAfterSeconds * 1000 };
+  if (error.kind === "permanent") return { kind: "permanent_failure", error: error.code };
+  return { kind: "retry", error: error.code };
 }

@@ -1,6 +1,9 @@
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runDemo } from "../../src/cli/demo.js";
 import { type Harness, startHarness } from "../../support/harness.js";
+import { dist, ROOT } from "../../support/processes.js";
 import { waitFor } from "../../support/redis.js";
 
 describe("falco-chatops demo", () => {
@@ -46,5 +49,29 @@ describe("falco-chatops demo", () => {
     expect(blocks).toContain("203.0.113.57");
     expect(blocks).not.toContain("*Host*");
     await expect(runDemo(h.base, "wrong-token-0123456789")).rejects.toThrow(/answered 401/);
+  });
+
+  it("takes the token as --token=T and as --token T from the command line", async () => {
+    // Not spawnSync: the server answering the CLI runs in this process.
+    const cli = (...args: string[]) =>
+      promisify(execFile)(process.execPath, [dist("cli/main.js"), "demo", ...args], {
+        cwd: ROOT,
+        env: { PATH: process.env.PATH ?? "" },
+      });
+    const accepted = [
+      "fileless execution via memfd_create: 1 accepted",
+      "terminal shell in a container: 1 accepted",
+      "AWS root console sign-in without MFA: 1 accepted",
+      "a storm of 50 shells in one container: 50 accepted",
+      `See them in Slack, or in preview mode at ${h.base}/preview?token=<INGEST_TOKEN>.`,
+      "",
+    ].join("\n");
+    expect((await cli("--token=demo-token-0123456789", h.base)).stdout).toBe(accepted);
+    expect((await cli(h.base, "--token", "demo-token-0123456789")).stdout).toBe(accepted);
+    // The token given is the one sent: a wrong one is refused by the server.
+    await expect(cli(`--token=wrong-token-0123456789`, h.base)).rejects.toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining("answered 401"),
+    });
   });
 });

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ACTIONS } from "../../blocks/alert-message.js";
+import { UPDATE_JOB } from "../../src/queue/names.js";
 import { CHANNEL, type Harness, startHarness } from "../../support/harness.js";
 import { waitFor } from "../../support/redis.js";
 
@@ -34,6 +35,18 @@ function shellAlert(i: number, extra: Record<string, unknown> = {}) {
     tags: ["container", "shell", "T1059"],
     ...extra,
   };
+}
+
+/** The sum of a metric's series in a Prometheus text exposition, over those carrying `labels`. */
+function metricSum(text: string, name: string, labels: Record<string, string> = {}): number {
+  let sum = 0;
+  for (const line of text.split("\n")) {
+    const m = /^([a-z_]+)(?:\{(.*)\})? (\S+)$/.exec(line);
+    if (m?.[1] !== name) continue;
+    if (Object.entries(labels).every(([k, v]) => (m[2] ?? "").split(",").includes(`${k}="${v}"`)))
+      sum += Number(m[3]);
+  }
+  return sum;
 }
 
 describe("storms, copies, routing and pacing", () => {
@@ -150,6 +163,78 @@ describe("storms, copies, routing and pacing", () => {
       );
     expect(post).toBeDefined();
     expect((await get(later.uuid)).slack).toEqual(again);
+  });
+
+  it("counts a post that fell back to a reduced message, and catches its group up, like any other", async () => {
+    const metrics = async () => {
+      const text = await (await fetch(`${h.base}/metrics`)).text();
+      return {
+        refused: metricSum(text, "falco_chatops_slack_calls_total", {
+          method: "chat.postMessage",
+          outcome: "invalid_blocks",
+        }),
+        posted: metricSum(text, "falco_chatops_slack_calls_total", {
+          method: "chat.postMessage",
+          outcome: "ok",
+        }),
+        firstMessages: metricSum(text, "falco_chatops_alert_to_slack_seconds_count"),
+        enriched: metricSum(text, "falco_chatops_enrichment_matches_total"),
+      };
+    };
+    const before = await metrics();
+    // Slack answers the first post invalid_blocks, but only after two more of its group arrived and
+    // their update found no message yet to update: only the post's own catch-up can show them.
+    let answer!: () => void;
+    h.slack!.script("chat.postMessage", {
+      error: "invalid_blocks",
+      holdUntil: new Promise<void>((resolve) => (answer = resolve)),
+    });
+    const first = shellAlert(6000, { hostname: "node-reduced-1" });
+    const later = [
+      shellAlert(6001, { hostname: "node-reduced-1" }),
+      shellAlert(6002, { hostname: "node-reduced-1" }),
+    ];
+    const updateRan = new Promise<void>((resolve) => {
+      for (const worker of h.worker!.workers)
+        worker.on("completed", (job) => {
+          if (job.name === UPDATE_JOB && job.data.uuid === first.uuid) resolve();
+        });
+    });
+    expect((await h.postAlerts(JSON.stringify(first))).status).toBe(202);
+    await waitFor(
+      () =>
+        h.slack!.callsOf("chat.postMessage").some((c) => allText(c.args.blocks).includes("node-reduced-1")),
+      "the first post on its way",
+    );
+    expect((await h.postAlerts(later.map((a) => JSON.stringify(a)).join("\n"))).status).toBe(202);
+    expect((await get(first.uuid)).group.occurrences).toBe(3);
+    await updateRan;
+    expect((await get(first.uuid)).slack).toBeNull();
+    answer();
+
+    const { ts } = await waitFor(
+      async () => (await get(first.uuid)).slack as { ts: string } | null,
+      "the reduced post",
+    );
+    const posts = h
+      .slack!.callsOf("chat.postMessage")
+      .filter((c) => allText(c.args.blocks).includes(first.uuid));
+    expect(posts).toHaveLength(2);
+    expect((posts[1]!.args.blocks as { type: string }[]).map((b) => b.type)).toEqual(["header", "actions"]);
+    const update = await waitFor(
+      () =>
+        h
+          .slack!.callsOf("chat.update")
+          .find((c) => c.args.ts === ts && allText(c.args.blocks).includes("3 occurrences")),
+      "the group's message caught up to 3 occurrences",
+    );
+    expect(allText(update.args.blocks)).toContain("node-reduced-1");
+    expect(await metrics()).toEqual({
+      refused: before.refused + 1,
+      posted: before.posted + 1,
+      firstMessages: before.firstMessages + 1,
+      enriched: before.enriched + 1,
+    });
   });
 
   it("counts a re-sent copy (same content, new uuid) once, and answers for it", async () => {

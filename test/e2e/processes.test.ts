@@ -55,6 +55,14 @@ describe("the CLI", () => {
     });
     expect(demo.status).toBe(1);
     expect(demo.stderr).toContain("is falco-chatops running at http://127.0.0.1:1?");
+    const noToken = spawnSync(process.execPath, [dist("cli/main.js"), "demo", "--token"], {
+      cwd: ROOT,
+      encoding: "utf8",
+    });
+    expect(noToken.status).toBe(2);
+    expect(noToken.stderr).toBe(
+      "falco-chatops: demo: Option '--token <value>' argument missing\nUsage: falco-chatops demo [url] [--token T]\n",
+    );
   });
 });
 
@@ -139,8 +147,11 @@ describe("Procfile: several web and worker processes on one Redis", () => {
   const slack = new LocalSlack({ token: "xoxb-procs" });
   const prefix = uniquePrefix("procs");
   const procs: Proc[] = [];
+  /** Each worker serves its own metrics (WORKER_METRICS_PORT), as a Procfile worker has no web server. */
+  const metricsPorts: number[] = [];
   beforeAll(async () => {
     await slack.start();
+    metricsPorts.push(await freePort(), await freePort());
     const env = {
       PORT: "0",
       REDIS_URL: TEST_REDIS_URL,
@@ -158,8 +169,8 @@ describe("Procfile: several web and worker processes on one Redis", () => {
     procs.push(
       run("main/web.js", env),
       run("main/web.js", env),
-      run("main/worker.js", env),
-      run("main/worker.js", env),
+      run("main/worker.js", { ...env, WORKER_METRICS_PORT: String(metricsPorts[0]) }),
+      run("main/worker.js", { ...env, WORKER_METRICS_PORT: String(metricsPorts[1]) }),
     );
     await waitFor(() => procs[0]!.port() && procs[1]!.port(), "both web processes");
   });
@@ -187,5 +198,19 @@ describe("Procfile: several web and worker processes on one Redis", () => {
       }),
     );
     expect((await postedUuids(slack, uuids)).sort()).toEqual([...uuids].sort());
+
+    // Between them, the two workers' metrics count every post.
+    const postsCounted = await Promise.all(
+      metricsPorts.map(async (port) => {
+        const res = await fetch(`http://127.0.0.1:${port}/metrics`);
+        expect(res.headers.get("content-type")).toMatch(/^text\/plain; version=0\.0\.4/);
+        const m = /^falco_chatops_slack_calls_total\{method="chat\.postMessage",outcome="ok"\} (\d+)$/m.exec(
+          await res.text(),
+        );
+        return m ? Number(m[1]) : 0;
+      }),
+    );
+    expect(postsCounted[0]! + postsCounted[1]!).toBe(20);
+    expect((await fetch(`http://127.0.0.1:${metricsPorts[0]}/alerts/${uuids[0]}`)).status).toBe(404);
   });
 });
