@@ -1,4 +1,4 @@
-import type { RedisClient } from "../queue/redis.js";
+import type { RedisClient } from "../redis/connection.js";
 import type { FalcoAlert } from "../falco/alert.js";
 import { parseJsonLossless, stringifyLossless } from "../falco/json.js";
 import { hashKey, sampleOf } from "../route/grouping.js";
