@@ -109,13 +109,13 @@ export const ID_BUCKET_CHARS = 4;
 // The uuid-prefix index is split by the uuid's first ID_BUCKET_CHARS characters into small sorted
 // sets (`alerts:ids:<first four>`), which Redis keeps as listpacks: adding to one large set of
 // score-0 members compared every uuid byte by byte down a skip list, about a fifth of the script's
-// time. Alerts stored before the split are in `alerts:ids`, which is still read and trimmed.
+// time.
 //
 // One call stores a whole batch (up to CREATE_BATCH alerts), alert after alert, so that a batch
 // costs one script call instead of one per alert; the by-time index gets one ZADD per call.
 // Speed: Redis's time per alert follows the number of commands, so each check is the one command
 // that also does the work where it can (SET NX for the content key, HINCRBY for the group).
-// KEYS: 1 ids (older prefix index; the buckets are named after it), 2 by-time index (also the
+// KEYS: 1 ids (the uuid-prefix buckets are named after it), 2 by-time index (also the
 // "recent" list), 3 open groups (group pointer keys scored by when their window closes), then per
 // alert: alert hash, alert body, seen (content key), group pointer.
 // ARGV: 1 now (ms, the latest alert's arrival: index entries older than the retention and open groups
@@ -134,11 +134,9 @@ local function bucket(uuid)
   return KEYS[1] .. ':' .. string.sub(uuid, 1, ${ID_BUCKET_CHARS})
 end
 local function create(alertKey, bodyKey, seenKey, groupKey, body, uuid, sample, channel, post, receivedAt, score)
-  -- The state hash exists for every stored alert, in either layout (the older one keeps the alert in it).
-  if redis.call('EXISTS', alertKey) == 1 then
-    local stored, delivery = unpack(redis.call('HMGET', alertKey, 'deliveryStatus', 'delivery'))
+  local stored = redis.call('HGET', alertKey, 'deliveryStatus')
+  if stored then
     if stored == 'pending' then return 'undelivered' end
-    if not stored and delivery and string.find(delivery, '"pending"', 1, true) then return 'undelivered' end
     return 'duplicate'
   end
   if dedupe ~= '0' and not redis.call('SET', seenKey, uuid, 'NX', 'EX', dedupe) then
@@ -211,7 +209,6 @@ local expired = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now - tonumber(rete
 if #expired > 0 then
   for _, old in ipairs(expired) do redis.call('ZREM', bucket(old), old) end
   redis.call('ZREM', KEYS[2], unpack(expired))
-  redis.call('ZREM', KEYS[1], unpack(expired))
 end
 -- Groups whose window has closed.
 redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now)
@@ -259,18 +256,12 @@ function deliveryFields(d: Delivery): Record<string, string> {
 }
 
 function deliveryOf(hash: Record<string, string>): Delivery {
-  if (hash.deliveryStatus) {
-    const status = hash.deliveryStatus as Delivery["status"];
-    return {
-      status,
-      error: status === "not_posted" ? NOT_POSTED_REASON : hash.deliveryError || null,
-      at: hash.deliveryAt || null,
-    };
-  }
-  // Stored before the split: one JSON field.
-  return hash.delivery
-    ? (JSON.parse(hash.delivery) as Delivery)
-    : { status: "pending", error: null, at: null };
+  const status = (hash.deliveryStatus ?? "pending") as Delivery["status"];
+  return {
+    status,
+    error: status === "not_posted" ? NOT_POSTED_REASON : hash.deliveryError || null,
+    at: hash.deliveryAt || null,
+  };
 }
 
 function outcomeOf([kind, a, b]: string[]): CreateOutcome {
@@ -380,28 +371,18 @@ export class AlertStore {
     if (!leader) return null;
     const leaderKey = this.alertKey(leader);
     const [hash, samples, body] = await Promise.all([
-      this.redis.hmget(
-        leaderKey,
-        "groupKey",
-        "groupCount",
-        "groupFirst",
-        "groupLast",
-        "groupRendered",
-        "alert",
-      ),
+      this.redis.hmget(leaderKey, "groupCount", "groupFirst", "groupLast", "groupRendered"),
       this.redis.smembers(`${leaderKey}:samples`),
       this.redis.get(`${leaderKey}:body`),
     ]);
-    const [oldKey, count, first, last, rendered, oldAlert] = hash;
-    if (count === null) return null;
-    // Alerts stored before the body/state split keep the key and the first sample in the hash.
-    const stored = body ? (parseJsonLossless(body) as StoredBody) : null;
-    const leaderAlert = stored?.alert ?? (oldAlert ? (parseJsonLossless(oldAlert) as FalcoAlert) : null);
+    const [count, first, last, rendered] = hash;
+    if (count === null || body === null) return null;
+    const stored = parseJsonLossless(body) as StoredBody;
     const all = new Set(samples);
-    if (stored && leaderAlert) all.add(sampleOf(leaderAlert));
+    all.add(sampleOf(stored.alert));
     return {
       leader,
-      key: stored?.groupKey ?? oldKey ?? "",
+      key: stored.groupKey,
       occurrences: Number(count),
       firstSeen: first ?? "",
       lastSeen: last ?? "",
@@ -432,12 +413,8 @@ export class AlertStore {
   async get(uuid: string): Promise<StoredAlert | null> {
     const key = this.alertKey(uuid);
     const [hash, body] = await Promise.all([this.redis.hgetall(key), this.redis.get(`${key}:body`)]);
-    const alert = body
-      ? (parseJsonLossless(body) as StoredBody).alert
-      : hash.alert
-        ? (parseJsonLossless(hash.alert) as FalcoAlert)
-        : null;
-    if (!alert || !hash.receivedAt) return null;
+    if (!body || !hash.receivedAt) return null;
+    const { alert } = parseJsonLossless(body) as StoredBody;
     return {
       alert,
       receivedAt: hash.receivedAt ?? "",
@@ -486,15 +463,15 @@ export class AlertStore {
     const exact = await this.redis.exists(this.alertKey(idOrPrefix));
     if (exact) return { found: idOrPrefix };
     if (idOrPrefix.length < Math.max(minPrefix, ID_BUCKET_CHARS)) return { tooShort: true };
-    // Lexicographic range over score-0 sorted sets: every member starting with the prefix, in its
-    // bucket and in the index kept before the buckets.
-    const range = (key: string) =>
-      this.redis.zrangebylex(key, `[${idOrPrefix}`, `[${idOrPrefix}\xff`, "LIMIT", 0, 5);
-    const [inBucket, older] = await Promise.all([
-      range(`${this.idsKey}:${idOrPrefix.slice(0, ID_BUCKET_CHARS)}`),
-      range(this.idsKey),
-    ]);
-    const matches = [...new Set([...inBucket, ...older])].sort().slice(0, 5);
+    // Lexicographic range over a score-0 sorted set: every member of the bucket starting with the prefix.
+    const matches = await this.redis.zrangebylex(
+      `${this.idsKey}:${idOrPrefix.slice(0, ID_BUCKET_CHARS)}`,
+      `[${idOrPrefix}`,
+      `[${idOrPrefix}\xff`,
+      "LIMIT",
+      0,
+      5,
+    );
     if (matches.length === 0) return { notFound: true };
     if (matches.length > 1) return { ambiguous: matches };
     return { found: matches[0]! };

@@ -103,15 +103,6 @@ describe("AlertStore.createMany", () => {
     expect((await store.group(uuid(1)))?.occurrences).toBe(8);
   });
 
-  it("recognises alerts kept in the older one-hash layout", async () => {
-    await redis.hset(`${prefix}:alert:${uuid(20)}`, "alert", "{}", "delivery", '{"status":"pending"}');
-    await redis.hset(`${prefix}:alert:${uuid(21)}`, "alert", "{}", "delivery", '{"status":"posted"}');
-    expect(await store.createMany([item(20), item(21)], { ...options, groupWindowSeconds: 0 })).toEqual([
-      { kind: "undelivered" },
-      { kind: "duplicate" },
-    ]);
-  });
-
   it("stores an alert below MIN_PRIORITY as not posted, its delivery settled when it arrived", async () => {
     expect(await store.createMany([item(30, { post: false, groupKey: "group-b" })], options)).toEqual([
       { kind: "leader" },
@@ -193,7 +184,7 @@ describe("AlertStore.openGroups", () => {
 describe("AlertStore.resolve", () => {
   const { prefix, redis, store } = storeOnOwnPrefix("resolve");
 
-  it("finds an alert by uuid or unique prefix, in its index bucket and in the index kept before buckets", async () => {
+  it("finds an alert by uuid or by a unique prefix, in its index bucket", async () => {
     const ids = ["abcd1234-0000-4000-8000-000000000001", "abcd1234-1111-4000-8000-000000000002"];
     await store.createMany(
       ids.map((id, i) => item(200 + i, { groupKey: `g-${i}`, alert: alert(id) })),
@@ -204,23 +195,14 @@ describe("AlertStore.resolve", () => {
     expect(await store.resolve("abcd1234-11")).toEqual({ found: ids[1] });
     expect(await store.resolve("abcd")).toEqual({ tooShort: true });
     expect(await store.resolve("abcd9999")).toEqual({ notFound: true });
-    // An alert indexed before the buckets (only in alerts:ids) is still found by prefix, alone or
-    // beside a bucket's.
-    const older = "abcd1234-ffff-4000-8000-000000000003";
-    await redis.hset(`${prefix}:alert:${older}`, "receivedAt", received.toISOString());
-    await redis.zadd(`${prefix}:alerts:ids`, 0, older);
-    expect(await store.resolve("abcd1234-ffff")).toEqual({ found: older });
-    expect(await store.resolve("abcd1234")).toEqual({ ambiguous: [...ids, older] });
   });
 
-  it("drops expired alerts from the bucket and from the older index", async () => {
+  it("drops expired alerts from the bucket and from the by-time index", async () => {
     const gone = "ef010000-0000-4000-8000-000000000001";
-    await redis.zadd(`${prefix}:alerts:ids`, 0, gone);
     await redis.zadd(`${prefix}:alerts:ids:ef01`, 0, gone);
     await redis.zadd(`${prefix}:alerts:by-time`, received.getTime() - 7_200_000, gone);
-    // The next call, an hour past the retention of the old entry, trims it from all three.
+    // The next call, an hour past the retention of the old entry, trims it from both.
     await store.createMany([item(300, { groupKey: "g-trim" })], options);
-    expect(await redis.zscore(`${prefix}:alerts:ids`, gone)).toBeNull();
     expect(await redis.exists(`${prefix}:alerts:ids:ef01`)).toBe(0);
     expect(await redis.zscore(`${prefix}:alerts:by-time`, gone)).toBeNull();
     expect(await redis.zscore(`${prefix}:alerts:by-time`, uuid(300))).not.toBeNull();
