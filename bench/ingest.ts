@@ -10,9 +10,11 @@ import autocannon from "autocannon";
 import { Redis } from "ioredis";
 import { FakeSlack } from "../test/helpers/fake-slack.js";
 import { freePort } from "../test/helpers/processes.js";
+import { StoreKeys } from "../src/store/keys.js";
 import { procfileCommand } from "./procfile.js";
 
 const ROOT = resolve(import.meta.dirname, "../..");
+const PREFIX = "bench";
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 // The web and worker processes start as the Procfile starts them, Node flags included.
@@ -180,7 +182,7 @@ try {
   const env = {
     PORT: "0",
     REDIS_URL: redisUrl,
-    REDIS_KEY_PREFIX: "bench",
+    REDIS_KEY_PREFIX: PREFIX,
     SLACK_BOT_TOKEN: "xoxb-bench",
     SLACK_SIGNING_SECRET: "bench-signing-secret",
     SLACK_CHANNEL: channels[0]!,
@@ -237,7 +239,7 @@ try {
   );
 
   // 3. Memory after those alerts.
-  const stored = await redis.zcard("bench:alerts:by-time");
+  const stored = await redis.zcard(new StoreKeys(PREFIX).byTime);
   const info = await redis.info("memory");
   const used = Number(/used_memory:(\d+)/.exec(info)?.[1] ?? 0);
   const baselineKeys = await redis.dbsize();

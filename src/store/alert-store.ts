@@ -1,7 +1,8 @@
 import type { RedisClient } from "../redis/connection.js";
 import type { FalcoAlert } from "../falco/alert.js";
 import { parseJsonLossless, stringifyLossless } from "../falco/json.js";
-import { hashKey, sampleOf } from "../route/grouping.js";
+import { sampleOf } from "../route/grouping.js";
+import { ID_BUCKET_CHARS, StoreKeys } from "./keys.js";
 import {
   claimActionArgs,
   claimActionReply,
@@ -104,9 +105,6 @@ export type ClaimResult =
   | { outcome: "already"; by: string; at: string }
   | { outcome: "missing" };
 
-/** The uuid-prefix index is split by this many leading characters of the uuid (see createAlerts.lua). */
-export const ID_BUCKET_CHARS = 4;
-
 /** Alerts per script call: large enough to amortise the call, small enough not to hold Redis up. */
 export const CREATE_BATCH = 250;
 
@@ -139,26 +137,11 @@ function deliveryOf(hash: Record<string, string>): Delivery {
 /** Alerts and their triage state in Redis. Keys start with `<prefix>:` so deployments and tests can share a server. */
 export class AlertStore {
   private readonly redis: RedisClient & StoreCommands;
+  private readonly keys: StoreKeys;
 
-  constructor(
-    redis: RedisClient,
-    private readonly prefix: string,
-  ) {
+  constructor(redis: RedisClient, prefix: string) {
     this.redis = withStoreCommands(redis);
-  }
-
-  private alertKey(uuid: string): string {
-    return `${this.prefix}:alert:${uuid}`;
-  }
-  private get idsKey(): string {
-    return `${this.prefix}:alerts:ids`;
-  }
-  private get byTimeKey(): string {
-    return `${this.prefix}:alerts:by-time`;
-  }
-
-  private get openGroupsKey(): string {
-    return `${this.prefix}:groups:open`;
+    this.keys = new StoreKeys(prefix);
   }
 
   /**
@@ -170,28 +153,20 @@ export class AlertStore {
       let now = 0;
       for (const item of chunk) now = Math.max(now, item.receivedAt.getTime());
       const args = createAlertsArgs(
-        { idsBase: this.idsKey, byTime: this.byTimeKey, openGroups: this.openGroupsKey },
+        this.keys,
         {
           now,
           groupWindowSeconds: options.groupWindowSeconds,
-          alertKeyPrefix: `${this.prefix}:alert:`,
           dedupeWindowSeconds: options.dedupeWindowSeconds,
           retentionSeconds: options.retentionSeconds,
-          idBucketChars: ID_BUCKET_CHARS,
         },
         chunk.map((item) => {
-          const { alert } = item;
-          const body: StoredBody = { alert, groupKey: item.groupKey };
-          const alertKey = this.alertKey(alert.uuid);
+          const body: StoredBody = { alert: item.alert, groupKey: item.groupKey };
           return {
-            keys: {
-              state: alertKey,
-              body: `${alertKey}:body`,
-              seen: `${this.prefix}:seen:${item.contentKey}`,
-              group: `${this.prefix}:group:${hashKey(item.groupKey)}`,
-            },
+            uuid: item.alert.uuid,
             body: stringifyLossless(body),
-            uuid: alert.uuid,
+            contentKey: item.contentKey,
+            groupKey: item.groupKey,
             sample: item.sample,
             channel: item.channel,
             post: item.post,
@@ -225,13 +200,12 @@ export class AlertStore {
 
   /** The group an alert belongs to, read from the group's first alert. */
   async group(uuid: string): Promise<GroupInfo | null> {
-    const leader = await this.redis.hget(this.alertKey(uuid), "group");
+    const leader = await this.redis.hget(this.keys.alert(uuid), "group");
     if (!leader) return null;
-    const leaderKey = this.alertKey(leader);
     const [hash, samples, body] = await Promise.all([
-      this.redis.hmget(leaderKey, "groupCount", "groupFirst", "groupLast", "groupRendered"),
-      this.redis.smembers(`${leaderKey}:samples`),
-      this.redis.get(`${leaderKey}:body`),
+      this.redis.hmget(this.keys.alert(leader), "groupCount", "groupFirst", "groupLast", "groupRendered"),
+      this.redis.smembers(this.keys.samples(leader)),
+      this.redis.get(this.keys.body(leader)),
     ]);
     const [count, first, last, rendered] = hash;
     if (count === null || body === null) return null;
@@ -255,7 +229,7 @@ export class AlertStore {
    * about a second of Redis time per scrape at 1.5 million keys.
    */
   async openGroups(now = Date.now()): Promise<number> {
-    return this.redis.zcount(this.openGroupsKey, `(${now}`, "+inf");
+    return this.redis.zcount(this.keys.openGroups, `(${now}`, "+inf");
   }
 
   /** Records how many occurrences the group's Slack message now shows. */
@@ -265,12 +239,14 @@ export class AlertStore {
 
   /** The alert a re-sent copy (same content, another uuid) was counted as. */
   async originalOf(uuid: string): Promise<string | null> {
-    return this.redis.get(`${this.alertKey(uuid)}:copy-of`);
+    return this.redis.get(this.keys.copyOf(uuid));
   }
 
   async get(uuid: string): Promise<StoredAlert | null> {
-    const key = this.alertKey(uuid);
-    const [hash, body] = await Promise.all([this.redis.hgetall(key), this.redis.get(`${key}:body`)]);
+    const [hash, body] = await Promise.all([
+      this.redis.hgetall(this.keys.alert(uuid)),
+      this.redis.get(this.keys.body(uuid)),
+    ]);
     if (!body || !hash.receivedAt) return null;
     const { alert } = parseJsonLossless(body) as StoredBody;
     return {
@@ -318,12 +294,12 @@ export class AlertStore {
     idOrPrefix: string,
     minPrefix = 8,
   ): Promise<{ found: string } | { ambiguous: string[] } | { notFound: true } | { tooShort: true }> {
-    const exact = await this.redis.exists(this.alertKey(idOrPrefix));
+    const exact = await this.redis.exists(this.keys.alert(idOrPrefix));
     if (exact) return { found: idOrPrefix };
     if (idOrPrefix.length < Math.max(minPrefix, ID_BUCKET_CHARS)) return { tooShort: true };
     // Lexicographic range over a score-0 sorted set: every member of the bucket starting with the prefix.
     const matches = await this.redis.zrangebylex(
-      `${this.idsKey}:${idOrPrefix.slice(0, ID_BUCKET_CHARS)}`,
+      this.keys.idBucket(idOrPrefix),
       `[${idOrPrefix}`,
       `[${idOrPrefix}\xff`,
       "LIMIT",
@@ -337,7 +313,7 @@ export class AlertStore {
 
   /** The newest alerts first. */
   async recent(limit = 10): Promise<StoredAlert[]> {
-    const ids = await this.redis.zrevrange(this.byTimeKey, 0, limit - 1);
+    const ids = await this.redis.zrevrange(this.keys.byTime, 0, limit - 1);
     const alerts = await Promise.all(ids.map((id) => this.get(id)));
     return alerts.filter((a): a is StoredAlert => a !== null);
   }
@@ -351,7 +327,7 @@ export class AlertStore {
   ): Promise<ClaimResult> {
     const reply = claimActionReply(
       await this.redis.fcClaimAction(
-        ...claimActionArgs(this.alertKey(uuid), {
+        ...claimActionArgs(this.keys.alert(uuid), {
           byField: `${action}By`,
           atField: `${action}At`,
           by: userId,
@@ -365,7 +341,9 @@ export class AlertStore {
   }
 
   private async update(uuid: string, fields: Record<string, string>): Promise<boolean> {
-    return updateAlertReply(await this.redis.fcUpdateAlert(...updateAlertArgs(this.alertKey(uuid), fields)));
+    return updateAlertReply(
+      await this.redis.fcUpdateAlert(...updateAlertArgs(this.keys.alert(uuid), fields)),
+    );
   }
 
   async setPosted(uuid: string, ref: SlackRef, at: Date): Promise<void> {
@@ -381,8 +359,7 @@ export class AlertStore {
    * process): forget it, so that the next delivery posts a new one.
    */
   async forgetPost(uuid: string): Promise<void> {
-    const key = this.alertKey(uuid);
-    await this.redis.hdel(key, "slackChannel", "slackTs", "postIntentAt");
+    await this.redis.hdel(this.keys.alert(uuid), "slackChannel", "slackTs", "postIntentAt");
     await this.update(uuid, deliveryFields({ status: "pending", error: null, at: null }));
   }
 
@@ -407,12 +384,12 @@ export class AlertStore {
    * so that two clicks do not post it twice. `releaseReport` gives the claim back when posting failed.
    */
   async claimReport(uuid: string, at: Date): Promise<boolean> {
-    if (!(await this.redis.exists(this.alertKey(uuid)))) return false;
-    return (await this.redis.hsetnx(this.alertKey(uuid), "reportPostedAt", at.toISOString())) === 1;
+    if (!(await this.redis.exists(this.keys.alert(uuid)))) return false;
+    return (await this.redis.hsetnx(this.keys.alert(uuid), "reportPostedAt", at.toISOString())) === 1;
   }
 
   async releaseReport(uuid: string): Promise<void> {
-    await this.redis.hdel(this.alertKey(uuid), "reportPostedAt");
+    await this.redis.hdel(this.keys.alert(uuid), "reportPostedAt");
   }
 
   async setEscalation(uuid: string, ref: SlackRef): Promise<void> {

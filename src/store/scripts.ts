@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { z } from "zod";
 import type { RedisClient } from "../redis/connection.js";
 import type { CreateOutcome } from "./alert-store.js";
+import { ID_BUCKET_CHARS, type StoreKeys } from "./keys.js";
 
 /**
  * The store's Lua scripts, one file each in ./commands (its header names its KEYS, ARGV and reply),
@@ -34,29 +35,21 @@ export function withStoreCommands(redis: RedisClient): RedisClient & StoreComman
   return redis as RedisClient & StoreCommands;
 }
 
-/** createAlerts.lua's keys that do not depend on the alert. */
-export interface CreateAlertsKeys {
-  idsBase: string;
-  byTime: string;
-  openGroups: string;
-}
-
 export interface CreateAlertsParams {
   /** The latest alert's arrival, ms. */
   now: number;
   groupWindowSeconds: number;
-  /** The alert state hash key without the uuid. */
-  alertKeyPrefix: string;
   dedupeWindowSeconds: number;
   retentionSeconds: number;
-  idBucketChars: number;
 }
 
-/** One alert as createAlerts.lua takes it: 4 keys and 7 arguments, in the header's order. */
+/** One alert as createAlerts.lua takes it. */
 export interface CreateAlertsEntry {
-  keys: { state: string; body: string; seen: string; group: string };
-  body: string;
   uuid: string;
+  /** The stored body (see AlertStore), as lossless JSON. */
+  body: string;
+  contentKey: string;
+  groupKey: string;
   sample: string;
   channel: string;
   post: boolean;
@@ -65,7 +58,7 @@ export interface CreateAlertsEntry {
 
 /** The argument list of one fcCreateAlerts call: numkeys, KEYS, ARGV (see createAlerts.lua). */
 export function createAlertsArgs(
-  keys: CreateAlertsKeys,
+  keys: StoreKeys,
   params: CreateAlertsParams,
   entries: readonly CreateAlertsEntry[],
 ): string[] {
@@ -73,13 +66,13 @@ export function createAlertsArgs(
   const argList = [
     String(params.now),
     String(params.groupWindowSeconds),
-    params.alertKeyPrefix,
+    keys.alertPrefix,
     String(params.dedupeWindowSeconds),
     String(params.retentionSeconds),
-    String(params.idBucketChars),
+    String(ID_BUCKET_CHARS),
   ];
   for (const e of entries) {
-    keyList.push(e.keys.state, e.keys.body, e.keys.seen, e.keys.group);
+    keyList.push(keys.alert(e.uuid), keys.body(e.uuid), keys.seen(e.contentKey), keys.group(e.groupKey));
     argList.push(
       e.body,
       e.uuid,
