@@ -1,7 +1,17 @@
 import type { RedisClient } from "../redis/connection.js";
 import type { FalcoAlert } from "../falco/alert.js";
-import { parseJsonLossless, stringifyLossless } from "../falco/json.js";
 import { sampleOf } from "../route/grouping.js";
+import {
+  type AlertHash,
+  type AlertHashField,
+  decodeAlertHash,
+  decodeBody,
+  deliveryFields,
+  encodeAlertHash,
+  encodeBody,
+  groupOf,
+  storedAlertOf,
+} from "./codec.js";
 import { ID_BUCKET_CHARS, StoreKeys } from "./keys.js";
 import {
   claimActionArgs,
@@ -41,12 +51,12 @@ export interface StoredAlert {
   /** The mitigation steps were too long for the message and were posted in its thread. */
   mitigationInThread: boolean;
   delivery: Delivery;
-  /** The channel routing chose when the alert arrived (null for alerts stored before routing). */
-  channel: string | null;
+  /** The channel routing chose when the alert arrived. */
+  channel: string;
   /** false when the alert was below MIN_PRIORITY: stored, not posted. */
   post: boolean;
   /** The first alert of this alert's group (itself when it is the first). */
-  group: string | null;
+  group: string;
   /** When a worker last started posting it: a retry after a crash looks for that post first. */
   postIntentAt: string | null;
 }
@@ -108,32 +118,6 @@ export type ClaimResult =
 /** Alerts per script call: large enough to amortise the call, small enough not to hold Redis up. */
 export const CREATE_BATCH = 250;
 
-/** The immutable part of a stored alert. */
-interface StoredBody {
-  alert: FalcoAlert;
-  groupKey: string;
-}
-
-const NOT_POSTED_REASON = "below MIN_PRIORITY: stored, not posted";
-
-/** Delivery state as short hash fields (see the layout note in createAlerts.lua). */
-function deliveryFields(d: Delivery): Record<string, string> {
-  return {
-    deliveryStatus: d.status,
-    deliveryError: d.status === "not_posted" ? "" : (d.error ?? ""),
-    deliveryAt: d.at ?? "",
-  };
-}
-
-function deliveryOf(hash: Record<string, string>): Delivery {
-  const status = (hash.deliveryStatus ?? "pending") as Delivery["status"];
-  return {
-    status,
-    error: status === "not_posted" ? NOT_POSTED_REASON : hash.deliveryError || null,
-    at: hash.deliveryAt || null,
-  };
-}
-
 /** Alerts and their triage state in Redis. Keys start with `<prefix>:` so deployments and tests can share a server. */
 export class AlertStore {
   private readonly redis: RedisClient & StoreCommands;
@@ -161,10 +145,9 @@ export class AlertStore {
           retentionSeconds: options.retentionSeconds,
         },
         chunk.map((item) => {
-          const body: StoredBody = { alert: item.alert, groupKey: item.groupKey };
           return {
             uuid: item.alert.uuid,
-            body: stringifyLossless(body),
+            body: encodeBody({ alert: item.alert, groupKey: item.groupKey }),
             contentKey: item.contentKey,
             groupKey: item.groupKey,
             sample: item.sample,
@@ -200,27 +183,17 @@ export class AlertStore {
 
   /** The group an alert belongs to, read from the group's first alert. */
   async group(uuid: string): Promise<GroupInfo | null> {
-    const leader = await this.redis.hget(this.keys.alert(uuid), "group");
+    const leader = await this.redis.hget(this.keys.alert(uuid), "group" satisfies AlertHashField);
     if (!leader) return null;
     const [hash, samples, body] = await Promise.all([
-      this.redis.hmget(this.keys.alert(leader), "groupCount", "groupFirst", "groupLast", "groupRendered"),
+      this.redis.hgetall(this.keys.alert(leader)),
       this.redis.smembers(this.keys.samples(leader)),
       this.redis.get(this.keys.body(leader)),
     ]);
-    const [count, first, last, rendered] = hash;
-    if (count === null || body === null) return null;
-    const stored = parseJsonLossless(body) as StoredBody;
-    const all = new Set(samples);
-    all.add(sampleOf(stored.alert));
-    return {
-      leader,
-      key: stored.groupKey,
-      occurrences: Number(count),
-      firstSeen: first ?? "",
-      lastSeen: last ?? "",
-      samples: [...all].sort().slice(0, 5),
-      rendered: Number(rendered ?? 0),
-    };
+    const state = decodeAlertHash(hash);
+    if (!state || body === null) return null;
+    const stored = decodeBody(body);
+    return groupOf(leader, stored, state, samples, sampleOf(stored.alert));
   }
 
   /**
@@ -234,7 +207,7 @@ export class AlertStore {
 
   /** Records how many occurrences the group's Slack message now shows. */
   async setGroupRendered(leader: string, occurrences: number): Promise<void> {
-    await this.update(leader, { groupRendered: String(occurrences) });
+    await this.update(leader, { groupRendered: occurrences });
   }
 
   /** The alert a re-sent copy (same content, another uuid) was counted as. */
@@ -247,25 +220,9 @@ export class AlertStore {
       this.redis.hgetall(this.keys.alert(uuid)),
       this.redis.get(this.keys.body(uuid)),
     ]);
-    if (!body || !hash.receivedAt) return null;
-    const { alert } = parseJsonLossless(body) as StoredBody;
-    return {
-      alert,
-      receivedAt: hash.receivedAt ?? "",
-      acknowledgedBy: hash.acknowledgedBy ?? null,
-      acknowledgedAt: hash.acknowledgedAt ?? null,
-      escalatedBy: hash.escalatedBy ?? null,
-      escalatedAt: hash.escalatedAt ?? null,
-      escalation: hash.escalation ? (JSON.parse(hash.escalation) as SlackRef) : null,
-      slack: hash.slackChannel && hash.slackTs ? { channel: hash.slackChannel, ts: hash.slackTs } : null,
-      expanded: hash.expanded === "1",
-      mitigationInThread: hash.mitigationInThread === "1",
-      delivery: deliveryOf(hash),
-      channel: hash.channel || null,
-      post: hash.post !== "0",
-      group: hash.group ?? null,
-      postIntentAt: hash.postIntentAt ?? null,
-    };
+    const state = decodeAlertHash(hash);
+    if (!state || body === null) return null;
+    return storedAlertOf(decodeBody(body), state);
   }
 
   /**
@@ -328,8 +285,8 @@ export class AlertStore {
     const reply = claimActionReply(
       await this.redis.fcClaimAction(
         ...claimActionArgs(this.keys.alert(uuid), {
-          byField: `${action}By`,
-          atField: `${action}At`,
+          byField: `${action}By` satisfies AlertHashField,
+          atField: `${action}At` satisfies AlertHashField,
           by: userId,
           at,
         }),
@@ -340,7 +297,9 @@ export class AlertStore {
     return { outcome: "claimed", at: at.toISOString() };
   }
 
-  private async update(uuid: string, fields: Record<string, string>): Promise<boolean> {
+  /** Writes these state fields while the alert exists (see updateAlert.lua). */
+  private async update(uuid: string, patch: Partial<AlertHash>): Promise<boolean> {
+    const fields = encodeAlertHash(patch);
     return updateAlertReply(
       await this.redis.fcUpdateAlert(...updateAlertArgs(this.keys.alert(uuid), fields)),
     );
@@ -359,7 +318,8 @@ export class AlertStore {
    * process): forget it, so that the next delivery posts a new one.
    */
   async forgetPost(uuid: string): Promise<void> {
-    await this.redis.hdel(this.keys.alert(uuid), "slackChannel", "slackTs", "postIntentAt");
+    const forgotten: AlertHashField[] = ["slackChannel", "slackTs", "postIntentAt"];
+    await this.redis.hdel(this.keys.alert(uuid), ...forgotten);
     await this.update(uuid, deliveryFields({ status: "pending", error: null, at: null }));
   }
 
@@ -372,11 +332,11 @@ export class AlertStore {
   }
 
   async setExpanded(uuid: string, expanded: boolean): Promise<void> {
-    await this.update(uuid, { expanded: expanded ? "1" : "0" });
+    await this.update(uuid, { expanded });
   }
 
   async setMitigationInThread(uuid: string): Promise<void> {
-    await this.update(uuid, { mitigationInThread: "1" });
+    await this.update(uuid, { mitigationInThread: true });
   }
 
   /**
@@ -385,14 +345,15 @@ export class AlertStore {
    */
   async claimReport(uuid: string, at: Date): Promise<boolean> {
     if (!(await this.redis.exists(this.keys.alert(uuid)))) return false;
-    return (await this.redis.hsetnx(this.keys.alert(uuid), "reportPostedAt", at.toISOString())) === 1;
+    const field: AlertHashField = "reportPostedAt";
+    return (await this.redis.hsetnx(this.keys.alert(uuid), field, at.toISOString())) === 1;
   }
 
   async releaseReport(uuid: string): Promise<void> {
-    await this.redis.hdel(this.keys.alert(uuid), "reportPostedAt");
+    await this.redis.hdel(this.keys.alert(uuid), "reportPostedAt" satisfies AlertHashField);
   }
 
   async setEscalation(uuid: string, ref: SlackRef): Promise<void> {
-    await this.update(uuid, { escalation: JSON.stringify(ref) });
+    await this.update(uuid, { escalation: ref });
   }
 }

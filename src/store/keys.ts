@@ -29,7 +29,7 @@ export class StoreKeys {
     this.openGroups = `${prefix}:groups:open`;
   }
 
-  /** An alert's mutable state (hash). */
+  /** An alert's mutable state (hash; its fields are AlertHash in codec.ts). */
   alert(uuid: string): string {
     return this.alertPrefix + uuid;
   }

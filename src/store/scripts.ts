@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { z } from "zod";
 import type { RedisClient } from "../redis/connection.js";
 import type { CreateOutcome } from "./alert-store.js";
+import { flagText } from "./codec.js";
 import { ID_BUCKET_CHARS, type StoreKeys } from "./keys.js";
 
 /**
@@ -78,7 +79,7 @@ export function createAlertsArgs(
       e.uuid,
       e.sample,
       e.channel,
-      e.post ? "1" : "0",
+      flagText(e.post),
       e.receivedAt.toISOString(),
       String(e.receivedAt.getTime()),
     );
