@@ -4,6 +4,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import type { FalcoAlert } from "../../src/falco/alert.js";
 import { parseAlertBody } from "../../src/falco/body.js";
 import { AlertStore, type CreateOptions, type NewAlert } from "../../src/store/alert-store.js";
+import { type AlertHash, decodeAlertHash } from "../../src/store/codec.js";
 import { StoreKeys } from "../../src/store/keys.js";
 import { TEST_REDIS_URL, dropPrefix, uniquePrefix } from "../helpers/redis.js";
 
@@ -33,20 +34,30 @@ function item(i: number, overrides: Partial<NewAlert> = {}): NewAlert {
   };
 }
 
-/** A store on a key prefix of its own for one describe block, dropped after it. */
-function storeOnOwnPrefix(name: string): { keys: StoreKeys; redis: Redis; store: AlertStore } {
+/**
+ * A store on a key prefix of its own for one describe block, dropped after it, with its keys and a
+ * reader of an alert's state hash as the store decodes it.
+ */
+function storeOnOwnPrefix(name: string): {
+  keys: StoreKeys;
+  redis: Redis;
+  store: AlertStore;
+  stateOf: (uuid: string) => Promise<AlertHash | null>;
+} {
   const prefix = uniquePrefix(name);
   const redis = new Redis(TEST_REDIS_URL);
+  const keys = new StoreKeys(prefix);
   afterAll(async () => {
     redis.disconnect();
     await dropPrefix(prefix);
   });
-  return { keys: new StoreKeys(prefix), redis, store: new AlertStore(redis, prefix) };
+  const stateOf = async (uuid: string) => decodeAlertHash(await redis.hgetall(keys.alert(uuid)));
+  return { keys, redis, store: new AlertStore(redis, prefix), stateOf };
 }
 
 /** The store script (CREATE_SCRIPT) against real Redis: each path it can take, and what it leaves. */
 describe("AlertStore.createMany", () => {
-  const { keys, redis, store } = storeOnOwnPrefix("store");
+  const { keys, redis, store, stateOf } = storeOnOwnPrefix("store");
 
   it("makes the first alert of a group its leader and counts later ones on it, keeping five samples", async () => {
     const outcomes = await store.createMany(
@@ -57,23 +68,22 @@ describe("AlertStore.createMany", () => {
     expect(outcomes.slice(1)).toEqual(
       Array.from({ length: 7 }, (_, i) => ({ kind: "member", leader: uuid(1), occurrences: i + 2 })),
     );
-    const leader = await redis.hgetall(keys.alert(uuid(1)));
-    expect(leader).toMatchObject({
+    expect(await stateOf(uuid(1))).toMatchObject({
       group: uuid(1),
-      groupCount: "8",
+      groupCount: 8,
       groupFirst: received.toISOString(),
       groupLast: received.toISOString(),
       deliveryStatus: "pending",
       channel: "C0STORE",
-      post: "1",
+      post: true,
     });
-    const member = await redis.hgetall(keys.alert(uuid(2)));
+    const member = await stateOf(uuid(2));
     expect(member).toMatchObject({
       group: uuid(1),
       deliveryStatus: "pending",
       receivedAt: received.toISOString(),
     });
-    expect(member.groupCount).toBeUndefined();
+    expect(member?.groupCount).toBeUndefined();
     for (const key of [keys.alert(uuid(2)), keys.body(uuid(2))]) {
       const ttl = await redis.ttl(key);
       expect(ttl).toBeGreaterThan(3500);
@@ -119,7 +129,7 @@ describe("AlertStore.createMany", () => {
       { kind: "leader" },
       { kind: "copy", original: uuid(40) },
     ]);
-    expect(await redis.hget(keys.alert(uuid(40)), "copies")).toBe("1");
+    expect((await stateOf(uuid(40)))?.copies).toBe(1);
     expect(await store.originalOf(uuid(41))).toBe(uuid(40));
     expect(await redis.exists(keys.body(uuid(41)))).toBe(0);
     // The original expired (deleted here): the same content is a new alert, and the one to match next.
@@ -152,7 +162,7 @@ describe("AlertStore.createMany", () => {
       { ...options, groupWindowSeconds: 0 },
     );
     expect(outcomes).toEqual([{ kind: "leader" }, { kind: "leader" }]);
-    expect(await redis.hget(keys.alert(uuid(51)), "group")).toBe(uuid(51));
+    expect((await stateOf(uuid(51)))?.group).toBe(uuid(51));
   });
 });
 
