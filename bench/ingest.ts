@@ -11,7 +11,9 @@ import { Redis } from "ioredis";
 import { LocalSlack } from "../src/preview/local-slack.js";
 import { freePort, ROOT } from "../support/processes.js";
 import { procfileCommand } from "../support/procfile.js";
+import { StoreKeys } from "../src/store/keys.js";
 
+const PREFIX = "bench";
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 // The web and worker processes start as the Procfile starts them, Node flags included.
@@ -179,7 +181,7 @@ try {
   const env = {
     PORT: "0",
     REDIS_URL: redisUrl,
-    REDIS_KEY_PREFIX: "bench",
+    REDIS_KEY_PREFIX: PREFIX,
     SLACK_BOT_TOKEN: "xoxb-bench",
     SLACK_SIGNING_SECRET: "bench-signing-secret",
     SLACK_CHANNEL: channels[0]!,
@@ -236,7 +238,7 @@ try {
   );
 
   // 3. Memory after those alerts.
-  const stored = await redis.zcard("bench:alerts:by-time");
+  const stored = await redis.zcard(new StoreKeys(PREFIX).byTime);
   const info = await redis.info("memory");
   const used = Number(/used_memory:(\d+)/.exec(info)?.[1] ?? 0);
   const baselineKeys = await redis.dbsize();

@@ -6,7 +6,7 @@ import type { FalcoAlert } from "../falco/alert.js";
 import { type BodyFormat, parseAlertBody } from "../falco/body.js";
 import { formatIssue } from "../falco/schema.js";
 import { alertsRejected, watchIngestBudget } from "../metrics.js";
-import { REDIS_DEADLINE_MS, withDeadline } from "../queue/redis.js";
+import { REDIS_DEADLINE_MS, withDeadline } from "../redis/connection.js";
 import type { Accepted } from "./accept.js";
 import { AUTH_CHALLENGE, tokenProblem } from "./auth.js";
 import { ByteBudget } from "./byte-budget.js";

@@ -10,7 +10,7 @@ import { groupsOpen, queueJobs, register } from "../metrics.js";
 import { deliveryQueueName } from "../queue/names.js";
 import { routingChannels } from "../route/routes.js";
 import type { Intake } from "./accept.js";
-import { REDIS_DEADLINE_MS, type RedisClient, withDeadline } from "../queue/redis.js";
+import { REDIS_DEADLINE_MS, type RedisClient, withDeadline } from "../redis/connection.js";
 import { type AlertStore, type GroupInfo, type StoredAlert, stateOf } from "../store/alert-store.js";
 import { getFollowingCopy } from "../store/copies.js";
 import { AUTH_CHALLENGE, tokenProblem } from "./auth.js";

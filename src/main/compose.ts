@@ -10,7 +10,7 @@ import { createHttpApp, finishHttpApp, requireToken } from "../ingest/http.js";
 import { startProcessMetrics } from "../metrics.js";
 import { DeliveryQueues } from "../queue/producer.js";
 import { routingChannels } from "../route/routes.js";
-import { awaitReady, producerConnection, workerConnection } from "../queue/redis.js";
+import { awaitReady, producerConnection, workerConnection } from "../redis/connection.js";
 import { createDeliveryWorker } from "../queue/worker.js";
 import { createSlackApp, verifySlackToken } from "../slack/app.js";
 import { createSlackClient } from "../slack/client.js";

@@ -1,5 +1,5 @@
 import { Queue } from "bullmq";
-import type { RedisClient } from "./redis.js";
+import type { RedisClient } from "../redis/connection.js";
 import {
   type DeliverJobData,
   deliveryQueueName,

@@ -1,5 +1,5 @@
 import { type Job, RateLimitError, UnrecoverableError, Worker } from "bullmq";
-import type { RedisClient } from "./redis.js";
+import type { RedisClient } from "../redis/connection.js";
 import type { Logger } from "pino";
 import { deliveryFailures } from "../metrics.js";
 import type { AlertDelivery, DeliveryOutcome } from "../slack/delivery.js";

@@ -1,7 +1,28 @@
-import type { RedisClient } from "../queue/redis.js";
+import type { RedisClient } from "../redis/connection.js";
 import type { FalcoAlert } from "../falco/alert.js";
-import { parseJsonLossless, stringifyLossless } from "../falco/json.js";
-import { hashKey, sampleOf } from "../route/grouping.js";
+import { sampleOf } from "../route/grouping.js";
+import {
+  type AlertHash,
+  type AlertHashField,
+  decodeAlertHash,
+  decodeBody,
+  deliveryFields,
+  encodeAlertHash,
+  encodeBody,
+  groupOf,
+  storedAlertOf,
+} from "./codec.js";
+import { ID_BUCKET_CHARS, StoreKeys } from "./keys.js";
+import {
+  claimActionArgs,
+  claimActionReply,
+  createAlertsArgs,
+  createAlertsReply,
+  type StoreCommands,
+  updateAlertArgs,
+  updateAlertReply,
+  withStoreCommands,
+} from "./scripts.js";
 
 export type AlertState = "new" | "acknowledged" | "escalated";
 
@@ -30,12 +51,12 @@ export interface StoredAlert {
   /** The mitigation steps were too long for the message and were posted in its thread. */
   mitigationInThread: boolean;
   delivery: Delivery;
-  /** The channel routing chose when the alert arrived (null for alerts stored before routing). */
-  channel: string | null;
+  /** The channel routing chose when the alert arrived. */
+  channel: string;
   /** false when the alert was below MIN_PRIORITY: stored, not posted. */
   post: boolean;
   /** The first alert of this alert's group (itself when it is the first). */
-  group: string | null;
+  group: string;
   /** When a worker last started posting it: a retry after a crash looks for that post first. */
   postIntentAt: string | null;
 }
@@ -94,220 +115,17 @@ export type ClaimResult =
   | { outcome: "already"; by: string; at: string }
   | { outcome: "missing" };
 
-/** The uuid-prefix index is split by this many leading characters of the uuid (see CREATE_SCRIPT). */
-export const ID_BUCKET_CHARS = 4;
-
-// Creates the alert only if its uuid is new, recognises a re-sent copy by content, indexes the
-// alert and puts it in its group, in one atomic step.
-//
-// Layout, chosen for memory: the alert itself (immutable, ~1-2 KB of JSON) is a string key
-// `alert:<uuid>:body`; its mutable state is the hash `alert:<uuid>` whose values all stay short, so
-// that Redis keeps it in its compact listpack encoding (a hash holding one long value is converted
-// to a full hash table, which costs about twice the bytes). A group's samples are a set created only
-// when a second occurrence arrives; the first one's is read from its alert.
-//
-// The uuid-prefix index is split by the uuid's first ID_BUCKET_CHARS characters into small sorted
-// sets (`alerts:ids:<first four>`), which Redis keeps as listpacks: adding to one large set of
-// score-0 members compared every uuid byte by byte down a skip list, about a fifth of the script's
-// time. Alerts stored before the split are in `alerts:ids`, which is still read and trimmed.
-//
-// One call stores a whole batch (up to CREATE_BATCH alerts), alert after alert, so that a batch
-// costs one script call instead of one per alert; the by-time index gets one ZADD per call.
-// Speed: Redis's time per alert follows the number of commands, so each check is the one command
-// that also does the work where it can (SET NX for the content key, HINCRBY for the group).
-// KEYS: 1 ids (older prefix index; the buckets are named after it), 2 by-time index (also the
-// "recent" list), 3 open groups (group pointer keys scored by when their window closes), then per
-// alert: alert hash, alert body, seen (content key), group pointer.
-// ARGV: 1 now (ms, the latest alert's arrival: index entries older than the retention and open groups
-// whose window has closed are removed), 2 group window s (0: no grouping), 3 alert key prefix,
-// 4 dedupe window s (0: off), 5 retention s, then per alert: body JSON, uuid, sample, channel, post
-// ("1"; "0" below MIN_PRIORITY: stored as not_posted, its delivery settled when it arrived),
-// receivedAt, score (receivedAt in ms).
-// Returns, per alert, three values: 'duplicate' (uuid stored and handled), 'undelivered' (stored,
-// not yet delivered: enqueue again, BullMQ's job id keeps that idempotent), 'copy' + original uuid,
-// 'leader', or 'member' + leader uuid + occurrences ('' where a value does not apply).
-const CREATE_SCRIPT = `
-local out = {}
-local now, window, prefix, dedupe, retention = tonumber(ARGV[1]), ARGV[2], ARGV[3], ARGV[4], ARGV[5]
-local byTime = {}
-local function bucket(uuid)
-  return KEYS[1] .. ':' .. string.sub(uuid, 1, ${ID_BUCKET_CHARS})
-end
-local function create(alertKey, bodyKey, seenKey, groupKey, body, uuid, sample, channel, post, receivedAt, score)
-  -- The state hash exists for every stored alert, in either layout (the older one keeps the alert in it).
-  if redis.call('EXISTS', alertKey) == 1 then
-    local stored, delivery = unpack(redis.call('HMGET', alertKey, 'deliveryStatus', 'delivery'))
-    if stored == 'pending' then return 'undelivered' end
-    if not stored and delivery and string.find(delivery, '"pending"', 1, true) then return 'undelivered' end
-    return 'duplicate'
-  end
-  if dedupe ~= '0' and not redis.call('SET', seenKey, uuid, 'NX', 'EX', dedupe) then
-    local original = redis.call('GET', seenKey)
-    if original and redis.call('EXISTS', prefix .. original) == 1 then
-      redis.call('HINCRBY', prefix .. original, 'copies', 1)
-      redis.call('SET', prefix .. uuid .. ':copy-of', original, 'EX', dedupe)
-      return 'copy', original
-    end
-    -- The alert it named has expired: this one takes its place.
-    redis.call('SET', seenKey, uuid, 'EX', dedupe)
-  end
-  redis.call('SET', bodyKey, body, 'EX', retention)
-  redis.call('ZADD', bucket(uuid), 0, uuid)
-  byTime[#byTime + 1] = score
-  byTime[#byTime + 1] = uuid
-  local leader, n
-  if window ~= '0' then
-    leader = redis.call('GET', groupKey)
-    if leader then
-      local leaderKey = prefix .. leader
-      n = redis.call('HINCRBY', leaderKey, 'groupCount', 1)
-      if n == 1 then
-        -- The group's first alert has expired (HINCRBY made an empty hash of it): start a new group.
-        redis.call('DEL', leaderKey)
-        leader = nil
-      else
-        redis.call('HSET', leaderKey, 'groupLast', receivedAt)
-        local samples = leaderKey .. ':samples'
-        if redis.call('SCARD', samples) < 5 and redis.call('SADD', samples, sample) == 1 then
-          redis.call('EXPIRE', samples, retention)
-        end
-      end
-    end
-    if not leader then
-      redis.call('SET', groupKey, uuid, 'EX', window)
-      redis.call('ZADD', KEYS[3], tonumber(score) + tonumber(window) * 1000, groupKey)
-    end
-  end
-  local fields = {'receivedAt', receivedAt, 'channel', channel, 'post', post}
-  if post == '1' then
-    fields[7], fields[8] = 'deliveryStatus', 'pending'
-  else
-    fields[7], fields[8], fields[9], fields[10] = 'deliveryStatus', 'not_posted', 'deliveryAt', receivedAt
-  end
-  local f = #fields
-  if leader then
-    fields[f + 1], fields[f + 2] = 'group', leader
-  else
-    fields[f + 1], fields[f + 2], fields[f + 3], fields[f + 4] = 'group', uuid, 'groupCount', 1
-    fields[f + 5], fields[f + 6], fields[f + 7], fields[f + 8] = 'groupFirst', receivedAt, 'groupLast', receivedAt
-  end
-  redis.call('HSET', alertKey, unpack(fields))
-  redis.call('EXPIRE', alertKey, retention)
-  if leader then return 'member', leader, tostring(n) end
-  return 'leader'
-end
-local n = (#KEYS - 3) / 4
-for i = 0, n - 1 do
-  local k, a = 3 + i * 4, 5 + i * 7
-  local kind, x, y = create(KEYS[k + 1], KEYS[k + 2], KEYS[k + 3], KEYS[k + 4],
-    ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4], ARGV[a + 5], ARGV[a + 6], ARGV[a + 7])
-  out[#out + 1] = kind
-  out[#out + 1] = x or ''
-  out[#out + 1] = y or ''
-end
-if #byTime > 0 then redis.call('ZADD', KEYS[2], unpack(byTime)) end
--- Retention: alerts' keys expire by themselves; their index entries are removed a few at a time here.
-local expired = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now - tonumber(retention) * 1000, 'LIMIT', 0, 100)
-if #expired > 0 then
-  for _, old in ipairs(expired) do redis.call('ZREM', bucket(old), old) end
-  redis.call('ZREM', KEYS[2], unpack(expired))
-  redis.call('ZREM', KEYS[1], unpack(expired))
-end
--- Groups whose window has closed.
-redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now)
-return out`;
-
 /** Alerts per script call: large enough to amortise the call, small enough not to hold Redis up. */
 export const CREATE_BATCH = 250;
 
-// First caller wins: sets who and when, or reports who already did it.
-const CLAIM_SCRIPT = `
-if redis.call('EXISTS', KEYS[1]) == 0 then return {'missing'} end
-local by = redis.call('HGET', KEYS[1], ARGV[1])
-if by then return {'already', by, redis.call('HGET', KEYS[1], ARGV[2]) or ''} end
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[3], ARGV[2], ARGV[4])
-return {'claimed'}`;
-
-// Writes fields only while the alert still exists (an expired alert is not resurrected half-empty).
-const UPDATE_SCRIPT = `
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-redis.call('HSET', KEYS[1], unpack(ARGV))
-return 1`;
-
-interface Scripts {
-  /** numkeys, then keys and arguments (see CREATE_SCRIPT). */
-  fcCreate(numKeys: number, ...keysAndArgs: string[]): Promise<string[]>;
-  fcClaim(alertKey: string, ...args: string[]): Promise<string[]>;
-  fcUpdate(alertKey: string, ...args: string[]): Promise<number>;
-}
-
-/** The immutable part of a stored alert. */
-interface StoredBody {
-  alert: FalcoAlert;
-  groupKey: string;
-}
-
-const NOT_POSTED_REASON = "below MIN_PRIORITY: stored, not posted";
-
-/** Delivery state as short hash fields (see the layout note above). */
-function deliveryFields(d: Delivery): Record<string, string> {
-  return {
-    deliveryStatus: d.status,
-    deliveryError: d.status === "not_posted" ? "" : (d.error ?? ""),
-    deliveryAt: d.at ?? "",
-  };
-}
-
-function deliveryOf(hash: Record<string, string>): Delivery {
-  if (hash.deliveryStatus) {
-    const status = hash.deliveryStatus as Delivery["status"];
-    return {
-      status,
-      error: status === "not_posted" ? NOT_POSTED_REASON : hash.deliveryError || null,
-      at: hash.deliveryAt || null,
-    };
-  }
-  // Stored before the split: one JSON field.
-  return hash.delivery
-    ? (JSON.parse(hash.delivery) as Delivery)
-    : { status: "pending", error: null, at: null };
-}
-
-function outcomeOf([kind, a, b]: string[]): CreateOutcome {
-  if (kind === "leader") return { kind };
-  if (kind === "member") return { kind, leader: a!, occurrences: Number(b) };
-  if (kind === "copy") return { kind, original: a! };
-  return { kind: kind === "undelivered" ? "undelivered" : "duplicate" };
-}
-
 /** Alerts and their triage state in Redis. Keys start with `<prefix>:` so deployments and tests can share a server. */
 export class AlertStore {
-  private readonly redis: RedisClient & Scripts;
+  private readonly redis: RedisClient & StoreCommands;
+  private readonly keys: StoreKeys;
 
-  constructor(
-    redis: RedisClient,
-    private readonly prefix: string,
-  ) {
-    if (!("fcCreate" in redis)) {
-      redis.defineCommand("fcCreate", { lua: CREATE_SCRIPT });
-      redis.defineCommand("fcClaim", { numberOfKeys: 1, lua: CLAIM_SCRIPT });
-      redis.defineCommand("fcUpdate", { numberOfKeys: 1, lua: UPDATE_SCRIPT });
-    }
-    this.redis = redis as RedisClient & Scripts;
-  }
-
-  private alertKey(uuid: string): string {
-    return `${this.prefix}:alert:${uuid}`;
-  }
-  private get idsKey(): string {
-    return `${this.prefix}:alerts:ids`;
-  }
-  private get byTimeKey(): string {
-    return `${this.prefix}:alerts:by-time`;
-  }
-
-  private get openGroupsKey(): string {
-    return `${this.prefix}:groups:open`;
+  constructor(redis: RedisClient, prefix: string) {
+    this.redis = withStoreCommands(redis);
+    this.keys = new StoreKeys(prefix);
   }
 
   /**
@@ -315,38 +133,31 @@ export class AlertStore {
    * group. One round trip for the whole batch.
    */
   async createMany(items: NewAlert[], options: CreateOptions): Promise<CreateOutcome[]> {
-    const call = (target: Scripts, chunk: NewAlert[]) => {
-      let latest = 0;
-      for (const item of chunk) latest = Math.max(latest, item.receivedAt.getTime());
-      const keys = [this.idsKey, this.byTimeKey, this.openGroupsKey];
-      const args = [
-        String(latest),
-        String(options.groupWindowSeconds),
-        `${this.prefix}:alert:`,
-        String(options.dedupeWindowSeconds),
-        String(options.retentionSeconds),
-      ];
-      for (const item of chunk) {
-        const { alert } = item;
-        const body: StoredBody = { alert, groupKey: item.groupKey };
-        const alertKey = this.alertKey(alert.uuid);
-        keys.push(
-          alertKey,
-          `${alertKey}:body`,
-          `${this.prefix}:seen:${item.contentKey}`,
-          `${this.prefix}:group:${hashKey(item.groupKey)}`,
-        );
-        args.push(
-          stringifyLossless(body),
-          alert.uuid,
-          item.sample,
-          item.channel,
-          item.post ? "1" : "0",
-          item.receivedAt.toISOString(),
-          String(item.receivedAt.getTime()),
-        );
-      }
-      return target.fcCreate(keys.length, ...keys, ...args);
+    const call = (target: StoreCommands, chunk: NewAlert[]) => {
+      let now = 0;
+      for (const item of chunk) now = Math.max(now, item.receivedAt.getTime());
+      const args = createAlertsArgs(
+        this.keys,
+        {
+          now,
+          groupWindowSeconds: options.groupWindowSeconds,
+          dedupeWindowSeconds: options.dedupeWindowSeconds,
+          retentionSeconds: options.retentionSeconds,
+        },
+        chunk.map((item) => {
+          return {
+            uuid: item.alert.uuid,
+            body: encodeBody({ alert: item.alert, groupKey: item.groupKey }),
+            contentKey: item.contentKey,
+            groupKey: item.groupKey,
+            sample: item.sample,
+            channel: item.channel,
+            post: item.post,
+            receivedAt: item.receivedAt,
+          };
+        }),
+      );
+      return target.fcCreateAlerts(...args);
     };
     const chunks: NewAlert[][] = [];
     for (let i = 0; i < items.length; i += CREATE_BATCH) chunks.push(items.slice(i, i + CREATE_BATCH));
@@ -356,7 +167,7 @@ export class AlertStore {
       chunks.length === 1
         ? [await call(this.redis, chunks[0]!)]
         : await (async () => {
-            const pipeline = this.redis.pipeline() as unknown as Scripts & {
+            const pipeline = this.redis.pipeline() as unknown as StoreCommands & {
               exec(): Promise<[Error | null, unknown][] | null>;
             };
             for (const chunk of chunks) void call(pipeline, chunk);
@@ -364,50 +175,25 @@ export class AlertStore {
             if (!results) throw new Error("Redis pipeline was aborted");
             return results.map(([error, value]) => {
               if (error) throw error;
-              return value as string[];
+              return value;
             });
           })();
-    const outcomes: CreateOutcome[] = [];
-    for (const reply of replies)
-      for (let i = 0; i < reply.length; i += 3)
-        outcomes.push(outcomeOf([reply[i]!, reply[i + 1]!, reply[i + 2]!]));
-    return outcomes;
+    return replies.flatMap(createAlertsReply);
   }
 
   /** The group an alert belongs to, read from the group's first alert. */
   async group(uuid: string): Promise<GroupInfo | null> {
-    const leader = await this.redis.hget(this.alertKey(uuid), "group");
+    const leader = await this.redis.hget(this.keys.alert(uuid), "group" satisfies AlertHashField);
     if (!leader) return null;
-    const leaderKey = this.alertKey(leader);
     const [hash, samples, body] = await Promise.all([
-      this.redis.hmget(
-        leaderKey,
-        "groupKey",
-        "groupCount",
-        "groupFirst",
-        "groupLast",
-        "groupRendered",
-        "alert",
-      ),
-      this.redis.smembers(`${leaderKey}:samples`),
-      this.redis.get(`${leaderKey}:body`),
+      this.redis.hgetall(this.keys.alert(leader)),
+      this.redis.smembers(this.keys.samples(leader)),
+      this.redis.get(this.keys.body(leader)),
     ]);
-    const [oldKey, count, first, last, rendered, oldAlert] = hash;
-    if (count === null) return null;
-    // Alerts stored before the body/state split keep the key and the first sample in the hash.
-    const stored = body ? (parseJsonLossless(body) as StoredBody) : null;
-    const leaderAlert = stored?.alert ?? (oldAlert ? (parseJsonLossless(oldAlert) as FalcoAlert) : null);
-    const all = new Set(samples);
-    if (stored && leaderAlert) all.add(sampleOf(leaderAlert));
-    return {
-      leader,
-      key: stored?.groupKey ?? oldKey ?? "",
-      occurrences: Number(count),
-      firstSeen: first ?? "",
-      lastSeen: last ?? "",
-      samples: [...all].sort().slice(0, 5),
-      rendered: Number(rendered ?? 0),
-    };
+    const state = decodeAlertHash(hash);
+    if (!state || body === null) return null;
+    const stored = decodeBody(body);
+    return groupOf(leader, stored, state, samples, sampleOf(stored.alert));
   }
 
   /**
@@ -416,45 +202,27 @@ export class AlertStore {
    * about a second of Redis time per scrape at 1.5 million keys.
    */
   async openGroups(now = Date.now()): Promise<number> {
-    return this.redis.zcount(this.openGroupsKey, `(${now}`, "+inf");
+    return this.redis.zcount(this.keys.openGroups, `(${now}`, "+inf");
   }
 
   /** Records how many occurrences the group's Slack message now shows. */
   async setGroupRendered(leader: string, occurrences: number): Promise<void> {
-    await this.update(leader, { groupRendered: String(occurrences) });
+    await this.update(leader, { groupRendered: occurrences });
   }
 
   /** The alert a re-sent copy (same content, another uuid) was counted as. */
   async originalOf(uuid: string): Promise<string | null> {
-    return this.redis.get(`${this.alertKey(uuid)}:copy-of`);
+    return this.redis.get(this.keys.copyOf(uuid));
   }
 
   async get(uuid: string): Promise<StoredAlert | null> {
-    const key = this.alertKey(uuid);
-    const [hash, body] = await Promise.all([this.redis.hgetall(key), this.redis.get(`${key}:body`)]);
-    const alert = body
-      ? (parseJsonLossless(body) as StoredBody).alert
-      : hash.alert
-        ? (parseJsonLossless(hash.alert) as FalcoAlert)
-        : null;
-    if (!alert || !hash.receivedAt) return null;
-    return {
-      alert,
-      receivedAt: hash.receivedAt ?? "",
-      acknowledgedBy: hash.acknowledgedBy ?? null,
-      acknowledgedAt: hash.acknowledgedAt ?? null,
-      escalatedBy: hash.escalatedBy ?? null,
-      escalatedAt: hash.escalatedAt ?? null,
-      escalation: hash.escalation ? (JSON.parse(hash.escalation) as SlackRef) : null,
-      slack: hash.slackChannel && hash.slackTs ? { channel: hash.slackChannel, ts: hash.slackTs } : null,
-      expanded: hash.expanded === "1",
-      mitigationInThread: hash.mitigationInThread === "1",
-      delivery: deliveryOf(hash),
-      channel: hash.channel || null,
-      post: hash.post !== "0",
-      group: hash.group ?? null,
-      postIntentAt: hash.postIntentAt ?? null,
-    };
+    const [hash, body] = await Promise.all([
+      this.redis.hgetall(this.keys.alert(uuid)),
+      this.redis.get(this.keys.body(uuid)),
+    ]);
+    const state = decodeAlertHash(hash);
+    if (!state || body === null) return null;
+    return storedAlertOf(decodeBody(body), state);
   }
 
   /**
@@ -483,18 +251,18 @@ export class AlertStore {
     idOrPrefix: string,
     minPrefix = 8,
   ): Promise<{ found: string } | { ambiguous: string[] } | { notFound: true } | { tooShort: true }> {
-    const exact = await this.redis.exists(this.alertKey(idOrPrefix));
+    const exact = await this.redis.exists(this.keys.alert(idOrPrefix));
     if (exact) return { found: idOrPrefix };
     if (idOrPrefix.length < Math.max(minPrefix, ID_BUCKET_CHARS)) return { tooShort: true };
-    // Lexicographic range over score-0 sorted sets: every member starting with the prefix, in its
-    // bucket and in the index kept before the buckets.
-    const range = (key: string) =>
-      this.redis.zrangebylex(key, `[${idOrPrefix}`, `[${idOrPrefix}\xff`, "LIMIT", 0, 5);
-    const [inBucket, older] = await Promise.all([
-      range(`${this.idsKey}:${idOrPrefix.slice(0, ID_BUCKET_CHARS)}`),
-      range(this.idsKey),
-    ]);
-    const matches = [...new Set([...inBucket, ...older])].sort().slice(0, 5);
+    // Lexicographic range over a score-0 sorted set: every member of the bucket starting with the prefix.
+    const matches = await this.redis.zrangebylex(
+      this.keys.idBucket(idOrPrefix),
+      `[${idOrPrefix}`,
+      `[${idOrPrefix}\xff`,
+      "LIMIT",
+      0,
+      5,
+    );
     if (matches.length === 0) return { notFound: true };
     if (matches.length > 1) return { ambiguous: matches };
     return { found: matches[0]! };
@@ -502,7 +270,7 @@ export class AlertStore {
 
   /** The newest alerts first. */
   async recent(limit = 10): Promise<StoredAlert[]> {
-    const ids = await this.redis.zrevrange(this.byTimeKey, 0, limit - 1);
+    const ids = await this.redis.zrevrange(this.keys.byTime, 0, limit - 1);
     const alerts = await Promise.all(ids.map((id) => this.get(id)));
     return alerts.filter((a): a is StoredAlert => a !== null);
   }
@@ -514,21 +282,27 @@ export class AlertStore {
     userId: string,
     at: Date,
   ): Promise<ClaimResult> {
-    const [outcome, by, when] = await this.redis.fcClaim(
-      this.alertKey(uuid),
-      `${action}By`,
-      `${action}At`,
-      userId,
-      at.toISOString(),
+    const reply = claimActionReply(
+      await this.redis.fcClaimAction(
+        ...claimActionArgs(this.keys.alert(uuid), {
+          byField: `${action}By` satisfies AlertHashField,
+          atField: `${action}At` satisfies AlertHashField,
+          by: userId,
+          at,
+        }),
+      ),
     );
-    if (outcome === "missing") return { outcome: "missing" };
-    if (outcome === "already") return { outcome: "already", by: by ?? "", at: when ?? "" };
+    if (reply.kind === "missing") return { outcome: "missing" };
+    if (reply.kind === "already") return { outcome: "already", by: reply.by, at: reply.at };
     return { outcome: "claimed", at: at.toISOString() };
   }
 
-  private async update(uuid: string, fields: Record<string, string>): Promise<boolean> {
-    const args = Object.entries(fields).flat();
-    return (await this.redis.fcUpdate(this.alertKey(uuid), ...args)) === 1;
+  /** Writes these state fields while the alert exists (see updateAlert.lua). */
+  private async update(uuid: string, patch: Partial<AlertHash>): Promise<boolean> {
+    const fields = encodeAlertHash(patch);
+    return updateAlertReply(
+      await this.redis.fcUpdateAlert(...updateAlertArgs(this.keys.alert(uuid), fields)),
+    );
   }
 
   async setPosted(uuid: string, ref: SlackRef, at: Date): Promise<void> {
@@ -544,8 +318,8 @@ export class AlertStore {
    * process): forget it, so that the next delivery posts a new one.
    */
   async forgetPost(uuid: string): Promise<void> {
-    const key = this.alertKey(uuid);
-    await this.redis.hdel(key, "slackChannel", "slackTs", "postIntentAt");
+    const forgotten: AlertHashField[] = ["slackChannel", "slackTs", "postIntentAt"];
+    await this.redis.hdel(this.keys.alert(uuid), ...forgotten);
     await this.update(uuid, deliveryFields({ status: "pending", error: null, at: null }));
   }
 
@@ -558,11 +332,11 @@ export class AlertStore {
   }
 
   async setExpanded(uuid: string, expanded: boolean): Promise<void> {
-    await this.update(uuid, { expanded: expanded ? "1" : "0" });
+    await this.update(uuid, { expanded });
   }
 
   async setMitigationInThread(uuid: string): Promise<void> {
-    await this.update(uuid, { mitigationInThread: "1" });
+    await this.update(uuid, { mitigationInThread: true });
   }
 
   /**
@@ -570,15 +344,16 @@ export class AlertStore {
    * so that two clicks do not post it twice. `releaseReport` gives the claim back when posting failed.
    */
   async claimReport(uuid: string, at: Date): Promise<boolean> {
-    if (!(await this.redis.exists(this.alertKey(uuid)))) return false;
-    return (await this.redis.hsetnx(this.alertKey(uuid), "reportPostedAt", at.toISOString())) === 1;
+    if (!(await this.redis.exists(this.keys.alert(uuid)))) return false;
+    const field: AlertHashField = "reportPostedAt";
+    return (await this.redis.hsetnx(this.keys.alert(uuid), field, at.toISOString())) === 1;
   }
 
   async releaseReport(uuid: string): Promise<void> {
-    await this.redis.hdel(this.alertKey(uuid), "reportPostedAt");
+    await this.redis.hdel(this.keys.alert(uuid), "reportPostedAt" satisfies AlertHashField);
   }
 
   async setEscalation(uuid: string, ref: SlackRef): Promise<void> {
-    await this.update(uuid, { escalation: JSON.stringify(ref) });
+    await this.update(uuid, { escalation: ref });
   }
 }

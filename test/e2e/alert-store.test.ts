@@ -4,7 +4,8 @@ import { afterAll, describe, expect, it } from "vitest";
 import type { FalcoAlert } from "../../src/falco/alert.js";
 import { parseAlertBody } from "../../src/falco/body.js";
 import { AlertStore, type CreateOptions, type NewAlert } from "../../src/store/alert-store.js";
-import { hashKey } from "../../src/route/grouping.js";
+import { type AlertHash, decodeAlertHash } from "../../src/store/codec.js";
+import { StoreKeys } from "../../src/store/keys.js";
 import { TEST_REDIS_URL, dropPrefix, uniquePrefix } from "../../support/redis.js";
 
 const shell = JSON.parse(
@@ -33,20 +34,30 @@ function item(i: number, overrides: Partial<NewAlert> = {}): NewAlert {
   };
 }
 
-/** A store on a key prefix of its own for one describe block, dropped after it. */
-function storeOnOwnPrefix(name: string): { prefix: string; redis: Redis; store: AlertStore } {
+/**
+ * A store on a key prefix of its own for one describe block, dropped after it, with its keys and a
+ * reader of an alert's state hash as the store decodes it.
+ */
+function storeOnOwnPrefix(name: string): {
+  keys: StoreKeys;
+  redis: Redis;
+  store: AlertStore;
+  stateOf: (uuid: string) => Promise<AlertHash | null>;
+} {
   const prefix = uniquePrefix(name);
   const redis = new Redis(TEST_REDIS_URL);
+  const keys = new StoreKeys(prefix);
   afterAll(async () => {
     redis.disconnect();
     await dropPrefix(prefix);
   });
-  return { prefix, redis, store: new AlertStore(redis, prefix) };
+  const stateOf = async (uuid: string) => decodeAlertHash(await redis.hgetall(keys.alert(uuid)));
+  return { keys, redis, store: new AlertStore(redis, prefix), stateOf };
 }
 
 /** The store script (CREATE_SCRIPT) against real Redis: each path it can take, and what it leaves. */
 describe("AlertStore.createMany", () => {
-  const { prefix, redis, store } = storeOnOwnPrefix("store");
+  const { keys, redis, store, stateOf } = storeOnOwnPrefix("store");
 
   it("makes the first alert of a group its leader and counts later ones on it, keeping five samples", async () => {
     const outcomes = await store.createMany(
@@ -57,29 +68,28 @@ describe("AlertStore.createMany", () => {
     expect(outcomes.slice(1)).toEqual(
       Array.from({ length: 7 }, (_, i) => ({ kind: "member", leader: uuid(1), occurrences: i + 2 })),
     );
-    const leader = await redis.hgetall(`${prefix}:alert:${uuid(1)}`);
-    expect(leader).toMatchObject({
+    expect(await stateOf(uuid(1))).toMatchObject({
       group: uuid(1),
-      groupCount: "8",
+      groupCount: 8,
       groupFirst: received.toISOString(),
       groupLast: received.toISOString(),
       deliveryStatus: "pending",
       channel: "C0STORE",
-      post: "1",
+      post: true,
     });
-    const member = await redis.hgetall(`${prefix}:alert:${uuid(2)}`);
+    const member = await stateOf(uuid(2));
     expect(member).toMatchObject({
       group: uuid(1),
       deliveryStatus: "pending",
       receivedAt: received.toISOString(),
     });
-    expect(member.groupCount).toBeUndefined();
-    for (const key of [`${prefix}:alert:${uuid(2)}`, `${prefix}:alert:${uuid(2)}:body`]) {
+    expect(member?.groupCount).toBeUndefined();
+    for (const key of [keys.alert(uuid(2)), keys.body(uuid(2))]) {
       const ttl = await redis.ttl(key);
       expect(ttl).toBeGreaterThan(3500);
       expect(ttl).toBeLessThanOrEqual(3600);
     }
-    const samples = `${prefix}:alert:${uuid(1)}:samples`;
+    const samples = keys.samples(uuid(1));
     expect((await redis.smembers(samples)).sort()).toEqual([
       "sample 2",
       "sample 3",
@@ -89,9 +99,9 @@ describe("AlertStore.createMany", () => {
     ]);
     // Made with the second occurrence, it expires with the retention like the alerts themselves.
     expect(await redis.ttl(samples)).toBeGreaterThan(3500);
-    expect(await redis.zscore(`${prefix}:alerts:by-time`, uuid(8))).toBe(String(received.getTime()));
-    // The uuid-prefix index bucket of its first four characters.
-    expect(await redis.zscore(`${prefix}:alerts:ids:0000`, uuid(8))).toBe("0");
+    expect(await redis.zscore(keys.byTime, uuid(8))).toBe(String(received.getTime()));
+    // Indexed by uuid prefix, in the bucket its first characters name.
+    expect(await redis.zscore(keys.idBucket(uuid(8)), uuid(8))).toBe("0");
     expect((await store.group(uuid(1)))?.occurrences).toBe(8);
   });
 
@@ -101,15 +111,6 @@ describe("AlertStore.createMany", () => {
     expect(await store.createMany([item(1)], options)).toEqual([{ kind: "duplicate" }]);
     // Neither counted again on the group.
     expect((await store.group(uuid(1)))?.occurrences).toBe(8);
-  });
-
-  it("recognises alerts kept in the older one-hash layout", async () => {
-    await redis.hset(`${prefix}:alert:${uuid(20)}`, "alert", "{}", "delivery", '{"status":"pending"}');
-    await redis.hset(`${prefix}:alert:${uuid(21)}`, "alert", "{}", "delivery", '{"status":"posted"}');
-    expect(await store.createMany([item(20), item(21)], { ...options, groupWindowSeconds: 0 })).toEqual([
-      { kind: "undelivered" },
-      { kind: "duplicate" },
-    ]);
   });
 
   it("stores an alert below MIN_PRIORITY as not posted, its delivery settled when it arrived", async () => {
@@ -128,14 +129,14 @@ describe("AlertStore.createMany", () => {
       { kind: "leader" },
       { kind: "copy", original: uuid(40) },
     ]);
-    expect(await redis.hget(`${prefix}:alert:${uuid(40)}`, "copies")).toBe("1");
+    expect((await stateOf(uuid(40)))?.copies).toBe(1);
     expect(await store.originalOf(uuid(41))).toBe(uuid(40));
-    expect(await redis.exists(`${prefix}:alert:${uuid(41)}:body`)).toBe(0);
+    expect(await redis.exists(keys.body(uuid(41)))).toBe(0);
     // The original expired (deleted here): the same content is a new alert, and the one to match next.
-    await redis.del(`${prefix}:alert:${uuid(40)}`, `${prefix}:alert:${uuid(40)}:body`);
+    await redis.del(keys.alert(uuid(40)), keys.body(uuid(40)));
     const later = item(42, { contentKey: "same-content", groupKey: "group-c" });
     expect(await store.createMany([later], options)).toEqual([{ kind: "leader" }]);
-    expect(await redis.get(`${prefix}:seen:same-content`)).toBe(uuid(42));
+    expect(await redis.get(keys.seen("same-content"))).toBe(uuid(42));
     expect(
       await store.createMany([item(43, { contentKey: "same-content", groupKey: "group-c" })], options),
     ).toEqual([{ kind: "copy", original: uuid(42) }]);
@@ -146,13 +147,13 @@ describe("AlertStore.createMany", () => {
       { kind: "leader" },
     ]);
     // The leader expired (deleted here) while its group pointer is still there.
-    await redis.del(`${prefix}:alert:${uuid(60)}`, `${prefix}:alert:${uuid(60)}:body`);
-    expect(await redis.exists(`${prefix}:group:${hashKey("group-e")}`)).toBe(1);
+    await redis.del(keys.alert(uuid(60)), keys.body(uuid(60)));
+    expect(await redis.exists(keys.group("group-e"))).toBe(1);
     expect(
       await store.createMany([item(61, { groupKey: "group-e" }), item(62, { groupKey: "group-e" })], options),
     ).toEqual([{ kind: "leader" }, { kind: "member", leader: uuid(61), occurrences: 2 }]);
-    expect(await redis.exists(`${prefix}:alert:${uuid(60)}`)).toBe(0);
-    expect(await redis.get(`${prefix}:group:${hashKey("group-e")}`)).toBe(uuid(61));
+    expect(await redis.exists(keys.alert(uuid(60)))).toBe(0);
+    expect(await redis.get(keys.group("group-e"))).toBe(uuid(61));
   });
 
   it("gives every alert its own message with grouping off", async () => {
@@ -161,12 +162,12 @@ describe("AlertStore.createMany", () => {
       { ...options, groupWindowSeconds: 0 },
     );
     expect(outcomes).toEqual([{ kind: "leader" }, { kind: "leader" }]);
-    expect(await redis.hget(`${prefix}:alert:${uuid(51)}`, "group")).toBe(uuid(51));
+    expect((await stateOf(uuid(51)))?.group).toBe(uuid(51));
   });
 });
 
 describe("AlertStore.openGroups", () => {
-  const { prefix, redis, store } = storeOnOwnPrefix("open-groups");
+  const { keys, redis, store } = storeOnOwnPrefix("open-groups");
 
   it("counts the groups whose window is open, once each, from the index the store script keeps", async () => {
     const now = new Date();
@@ -180,10 +181,10 @@ describe("AlertStore.openGroups", () => {
     expect(await store.openGroups(now.getTime() + 600_000)).toBe(0);
     // A group whose window closed long ago is not counted, and the next script call drops it.
     await store.createMany([at(6, "g-old", new Date(now.getTime() - 3_600_000))], options);
-    expect(await redis.zcard(`${prefix}:groups:open`)).toBe(4);
+    expect(await redis.zcard(keys.openGroups)).toBe(4);
     expect(await store.openGroups()).toBe(3);
     await store.createMany([at(7, "g2")], options);
-    expect(await redis.zcard(`${prefix}:groups:open`)).toBe(3);
+    expect(await redis.zcard(keys.openGroups)).toBe(3);
     // Grouping off: no group, nothing counted.
     await store.createMany([at(8, "g4")], { ...options, groupWindowSeconds: 0 });
     expect(await store.openGroups()).toBe(3);
@@ -191,9 +192,9 @@ describe("AlertStore.openGroups", () => {
 });
 
 describe("AlertStore.resolve", () => {
-  const { prefix, redis, store } = storeOnOwnPrefix("resolve");
+  const { keys, redis, store } = storeOnOwnPrefix("resolve");
 
-  it("finds an alert by uuid or unique prefix, in its index bucket and in the index kept before buckets", async () => {
+  it("finds an alert by uuid or by a unique prefix, in its index bucket", async () => {
     const ids = ["abcd1234-0000-4000-8000-000000000001", "abcd1234-1111-4000-8000-000000000002"];
     await store.createMany(
       ids.map((id, i) => item(200 + i, { groupKey: `g-${i}`, alert: alert(id) })),
@@ -204,25 +205,16 @@ describe("AlertStore.resolve", () => {
     expect(await store.resolve("abcd1234-11")).toEqual({ found: ids[1] });
     expect(await store.resolve("abcd")).toEqual({ tooShort: true });
     expect(await store.resolve("abcd9999")).toEqual({ notFound: true });
-    // An alert indexed before the buckets (only in alerts:ids) is still found by prefix, alone or
-    // beside a bucket's.
-    const older = "abcd1234-ffff-4000-8000-000000000003";
-    await redis.hset(`${prefix}:alert:${older}`, "receivedAt", received.toISOString());
-    await redis.zadd(`${prefix}:alerts:ids`, 0, older);
-    expect(await store.resolve("abcd1234-ffff")).toEqual({ found: older });
-    expect(await store.resolve("abcd1234")).toEqual({ ambiguous: [...ids, older] });
   });
 
-  it("drops expired alerts from the bucket and from the older index", async () => {
+  it("drops expired alerts from the bucket and from the by-time index", async () => {
     const gone = "ef010000-0000-4000-8000-000000000001";
-    await redis.zadd(`${prefix}:alerts:ids`, 0, gone);
-    await redis.zadd(`${prefix}:alerts:ids:ef01`, 0, gone);
-    await redis.zadd(`${prefix}:alerts:by-time`, received.getTime() - 7_200_000, gone);
-    // The next call, an hour past the retention of the old entry, trims it from all three.
+    await redis.zadd(keys.idBucket(gone), 0, gone);
+    await redis.zadd(keys.byTime, received.getTime() - 7_200_000, gone);
+    // The next call, an hour past the retention of the old entry, trims it from both.
     await store.createMany([item(300, { groupKey: "g-trim" })], options);
-    expect(await redis.zscore(`${prefix}:alerts:ids`, gone)).toBeNull();
-    expect(await redis.exists(`${prefix}:alerts:ids:ef01`)).toBe(0);
-    expect(await redis.zscore(`${prefix}:alerts:by-time`, gone)).toBeNull();
-    expect(await redis.zscore(`${prefix}:alerts:by-time`, uuid(300))).not.toBeNull();
+    expect(await redis.exists(keys.idBucket(gone))).toBe(0);
+    expect(await redis.zscore(keys.byTime, gone)).toBeNull();
+    expect(await redis.zscore(keys.byTime, uuid(300))).not.toBeNull();
   });
 });

@@ -5,6 +5,7 @@ import { deflateSync, gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Harness, startHarness } from "../../support/harness.js";
 import { Redis } from "ioredis";
+import { StoreKeys } from "../../src/store/keys.js";
 import { TEST_REDIS_URL, waitFor } from "../../support/redis.js";
 
 const memfd = readFileSync(new URL("../../examples/memfd-create.json", import.meta.url), "utf8");
@@ -465,7 +466,8 @@ describe("retention", () => {
       const old = alertWith({ uuid: "0e7e0000-0000-4000-8000-000000000001" });
       expect((await h.postAlerts(old)).status).toBe(202);
       expect((await h.getAlert("0e7e0000-0000-4000-8000-000000000001")).status).toBe(200);
-      const ttl = await redis.ttl(`${h.prefix}:alert:0e7e0000-0000-4000-8000-000000000001`);
+      const keys = new StoreKeys(h.prefix);
+      const ttl = await redis.ttl(keys.alert("0e7e0000-0000-4000-8000-000000000001"));
       expect(ttl).toBeGreaterThan(0);
       expect(ttl).toBeLessThanOrEqual(3);
       await waitFor(
@@ -476,12 +478,10 @@ describe("retention", () => {
       expect((await h.postAlerts(alertWith({ uuid: "0e7e0000-0000-4000-8000-000000000002" }))).status).toBe(
         202,
       );
-      expect(await redis.zrange(`${h.prefix}:alerts:ids:0e7e`, 0, -1)).toEqual([
+      expect(await redis.zrange(keys.idBucket("0e7e"), 0, -1)).toEqual([
         "0e7e0000-0000-4000-8000-000000000002",
       ]);
-      expect(await redis.zrange(`${h.prefix}:alerts:by-time`, 0, -1)).toEqual([
-        "0e7e0000-0000-4000-8000-000000000002",
-      ]);
+      expect(await redis.zrange(keys.byTime, 0, -1)).toEqual(["0e7e0000-0000-4000-8000-000000000002"]);
     } finally {
       redis.disconnect();
       await h.stop();

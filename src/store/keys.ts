@@ -1,0 +1,66 @@
+import { hashKey } from "../route/grouping.js";
+
+/** The uuid-prefix index is split by this many leading characters of the uuid. */
+export const ID_BUCKET_CHARS = 4;
+
+/**
+ * Every Redis key the store uses, made from the deployment's prefix (which, on Redis Cluster, is a
+ * {hashtag} that puts them all in one slot, as a script's keys must be).
+ *
+ * createAlerts.lua makes four kinds of key itself, for alerts it learns of only while it runs (an
+ * original, a group's first alert, an expired index entry): `alertPrefix` + uuid, that key +
+ * ":copy-of" and + ":samples", and `idsBase` + ":" + the uuid's first ID_BUCKET_CHARS characters.
+ * They are the same names `alert`, `copyOf`, `samples` and `idBucket` make here.
+ */
+export class StoreKeys {
+  /** The alert state hash key without its uuid. */
+  readonly alertPrefix: string;
+  /** The uuid-prefix index: the name its buckets (`idBucket`) start with. */
+  readonly idsBase: string;
+  /** Sorted set of stored uuids by arrival (ms); also the "recent" list. */
+  readonly byTime: string;
+  /** Sorted set of group pointer keys by when their window closes (ms). */
+  readonly openGroups: string;
+
+  constructor(readonly prefix: string) {
+    this.alertPrefix = `${prefix}:alert:`;
+    this.idsBase = `${prefix}:alerts:ids`;
+    this.byTime = `${prefix}:alerts:by-time`;
+    this.openGroups = `${prefix}:groups:open`;
+  }
+
+  /** An alert's mutable state (hash; its fields are AlertHash in codec.ts). */
+  alert(uuid: string): string {
+    return this.alertPrefix + uuid;
+  }
+
+  /** An alert's immutable body: the alert and its group key, as lossless JSON (string). */
+  body(uuid: string): string {
+    return `${this.alertPrefix}${uuid}:body`;
+  }
+
+  /** The samples of a group after its first occurrence (set), kept on the group's first alert. */
+  samples(leader: string): string {
+    return `${this.alertPrefix}${leader}:samples`;
+  }
+
+  /** For the uuid of a re-sent copy, the uuid of the alert it was counted as (string). */
+  copyOf(uuid: string): string {
+    return `${this.alertPrefix}${uuid}:copy-of`;
+  }
+
+  /** The first alert stored with this content key, while re-sent copies are recognised (string). */
+  seen(contentKey: string): string {
+    return `${this.prefix}:seen:${contentKey}`;
+  }
+
+  /** The first alert of the group with this group key, while its window is open (string). */
+  group(groupKey: string): string {
+    return `${this.prefix}:group:${hashKey(groupKey)}`;
+  }
+
+  /** The uuid-prefix index bucket holding the uuids that start as this uuid (or prefix) does. */
+  idBucket(uuidOrPrefix: string): string {
+    return `${this.idsBase}:${uuidOrPrefix.slice(0, ID_BUCKET_CHARS)}`;
+  }
+}
