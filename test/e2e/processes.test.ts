@@ -9,56 +9,37 @@ import { dropPrefix, TEST_REDIS_URL, uniquePrefix, waitFor } from "../../support
 
 const memfd = readFileSync(resolve(ROOT, "examples/memfd-create.json"), "utf8");
 
+/** The built CLI, run from the project's root as a user would run it. */
+const cli = (args: string[], input?: string) =>
+  spawnSync(process.execPath, [dist("cli/main.js"), ...args], { cwd: ROOT, input, encoding: "utf8" });
+
 describe("the CLI", () => {
   it("renders Block Kit for a file and for stdin, without Redis or Slack", () => {
-    const file = spawnSync(process.execPath, [dist("cli/main.js"), "render", "examples/memfd-create.json"], {
-      cwd: ROOT,
-      encoding: "utf8",
-    });
+    const file = cli(["render", "examples/memfd-create.json"]);
     expect(file.status).toBe(0);
     const message = JSON.parse(file.stdout) as { text: string; blocks: { type: string }[] };
     expect(message.text).toBe("Critical: Fileless execution via memfd_create on worker-node-1");
     expect(message.blocks[0]!.type).toBe("header");
 
-    const stdin = spawnSync(process.execPath, [dist("cli/main.js"), "render", "--expanded", "-"], {
-      cwd: ROOT,
-      input: memfd,
-      encoding: "utf8",
-    });
+    const stdin = cli(["render", "--expanded", "-"], memfd);
     expect(stdin.status).toBe(0);
     expect(stdin.stdout).toContain("How to investigate");
   });
 
   it("explains a bad alert and a bad command with a non-zero exit", () => {
-    const bad = spawnSync(process.execPath, [dist("cli/main.js"), "render", "-"], {
-      cwd: ROOT,
-      input: '{"rule":"x"}',
-      encoding: "utf8",
-    });
+    const bad = cli(["render", "-"], '{"rule":"x"}');
     expect(bad.status).toBe(1);
     expect(bad.stderr).toContain("alert[0].priority: is required and must be a string");
-    const usage = spawnSync(process.execPath, [dist("cli/main.js"), "frobnicate"], {
-      cwd: ROOT,
-      encoding: "utf8",
-    });
+    const usage = cli(["frobnicate"]);
     expect(usage.status).toBe(2);
     expect(usage.stderr).toContain("Usage:");
-    const lint = spawnSync(process.execPath, [dist("cli/main.js"), "kb", "lint"], {
-      cwd: ROOT,
-      encoding: "utf8",
-    });
+    const lint = cli(["kb", "lint"]);
     expect(lint.status).toBe(0);
     expect(lint.stdout).toMatch(/no problems found/);
-    const demo = spawnSync(process.execPath, [dist("cli/main.js"), "demo", "http://127.0.0.1:1"], {
-      cwd: ROOT,
-      encoding: "utf8",
-    });
+    const demo = cli(["demo", "http://127.0.0.1:1"]);
     expect(demo.status).toBe(1);
     expect(demo.stderr).toContain("is falco-chatops running at http://127.0.0.1:1?");
-    const noToken = spawnSync(process.execPath, [dist("cli/main.js"), "demo", "--token"], {
-      cwd: ROOT,
-      encoding: "utf8",
-    });
+    const noToken = cli(["demo", "--token"]);
     expect(noToken.status).toBe(2);
     expect(noToken.stderr).toBe(
       "falco-chatops: demo: Option '--token <value>' argument missing\nUsage: falco-chatops demo [url] [--token T]\n",
