@@ -3,6 +3,7 @@
  * node:http server doing one Redis write per request. Prints the figures; asserts nothing.
  */
 import { type ChildProcess, spawn } from "node:child_process";
+import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { resolve } from "node:path";
@@ -81,11 +82,9 @@ function alert(channelHint = 0): string {
   return text;
 }
 
-/** An alert as falcosidekick forwards it, with a uuid of its own (unique within this run). */
+/** An alert as falcosidekick forwards it, with a random (version 4) uuid of its own, as it makes them. */
 function alertWithUuid(): string {
-  const text = alert();
-  const uuid = `b0000000-0000-4000-8000-${(serial + 0x100000000).toString(16).slice(-12).padStart(12, "0")}`;
-  return `{"uuid":"${uuid}",${text.slice(1)}`;
+  return `{"uuid":"${randomUUID()}",${alert().slice(1)}`;
 }
 
 /**

@@ -57,7 +57,23 @@ local function bucket(uuid)
   return idsKey .. ':' .. string.sub(uuid, 1, bucketChars)
 end
 
+-- Index entries are collected and added with one ZADD per sorted set at the end: a batch's uuids
+-- often share a bucket (a sender that numbers them in sequence puts them all in one).
 local byTime = {}
+local buckets, bucketOrder = {}, {}
+local function index(uuid, score)
+  local key = bucket(uuid)
+  local entries = buckets[key]
+  if not entries then
+    entries = {}
+    buckets[key] = entries
+    bucketOrder[#bucketOrder + 1] = key
+  end
+  entries[#entries + 1] = 0
+  entries[#entries + 1] = uuid
+  byTime[#byTime + 1] = score
+  byTime[#byTime + 1] = uuid
+end
 
 local function create(alertKey, bodyKey, seenKey, groupKey, body, uuid, sample, channel, post, receivedAt, score)
   local status = redis.call('HGET', alertKey, 'deliveryStatus')
@@ -76,9 +92,7 @@ local function create(alertKey, bodyKey, seenKey, groupKey, body, uuid, sample, 
     redis.call('SET', seenKey, uuid, 'EX', dedupe)
   end
   redis.call('SET', bodyKey, body, 'EX', retention)
-  redis.call('ZADD', bucket(uuid), 0, uuid)
-  byTime[#byTime + 1] = score
-  byTime[#byTime + 1] = uuid
+  index(uuid, score)
   local leader, n
   if window ~= '0' then
     leader = redis.call('GET', groupKey)
@@ -129,6 +143,7 @@ for i = 0, alerts - 1 do
   local body, uuid, sample, channel, post, receivedAt, score = unpack(ARGV, a + 1, a + ARGS_PER_ALERT)
   out[#out + 1] = create(alertKey, bodyKey, seenKey, groupKey, body, uuid, sample, channel, post, receivedAt, score)
 end
+for _, key in ipairs(bucketOrder) do redis.call('ZADD', key, unpack(buckets[key])) end
 if #byTime > 0 then redis.call('ZADD', byTimeKey, unpack(byTime)) end
 
 -- Retention: alerts' keys expire by themselves; their index entries are removed a few at a time here.
