@@ -76,6 +76,7 @@ export async function startHarness(name: string, options: HarnessOptions = {}): 
       ? null
       : await startWorker({ config, redisUrl, kb, log, preview: (t) => preview.push(t) });
   const base = `http://127.0.0.1:${web.port}`;
+  if (slack) slack.requestUrl = `${base}/slack/events`;
   const signedPost = (body: string) =>
     fetch(`${base}/slack/events`, { method: "POST", headers: signedHeaders(SIGNING_SECRET, body), body });
 
@@ -100,11 +101,20 @@ export async function startHarness(name: string, options: HarnessOptions = {}): 
           channel: CHANNEL,
           messageTs,
           responseUrl: slack!.responseUrl(CHANNEL, userId),
+          triggerId: slack!.triggerFor(userId),
         }),
       ),
     async command(text, userId = "U0ALICE") {
       const responseUrl = slack!.responseUrl(CHANNEL, userId);
-      const res = await signedPost(slashCommandBody({ text, userId, channel: CHANNEL, responseUrl }));
+      const res = await signedPost(
+        slashCommandBody({
+          text,
+          userId,
+          channel: CHANNEL,
+          responseUrl,
+          triggerId: slack!.triggerFor(userId),
+        }),
+      );
       return { status: res.status, responseUrl };
     },
     async stop() {

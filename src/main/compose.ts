@@ -130,6 +130,9 @@ export async function startWeb({ config, redisUrl, kb, log, local = null }: WebO
   // Falco's http_output keeps connections alive; keep ours open a little longer than typical proxies.
   http.server.keepAliveTimeout = 65_000;
   const { server, port } = http;
+  // The local workspace sends modal submissions, clicks in views and events to the app, as Slack
+  // does to the Request URL in the app's settings.
+  if (local) local.requestUrl = `http://127.0.0.1:${port}/slack/events`;
   log.info(
     { port },
     `listening on port ${port}: POST /falco, GET /alerts/:uuid, /metrics, /healthz, /readyz${config.slack && !config.slack.appToken && !local ? ", POST /slack/events" : ""}${local ? ", GET /preview" : ""}${config.adminPassword ? ", GET /admin/queues" : ""}`,

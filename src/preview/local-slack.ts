@@ -6,8 +6,16 @@ import type { WebSocket, WebSocketServer } from "ws";
 import { blocksToText, terminalSafe } from "../../blocks/console-preview.js";
 import type { Block } from "../../blocks/limits.js";
 import type { SlackConfig } from "../config/config.js";
-import { slackBlockProblem } from "./slack-block-rules.js";
-import { LOCAL_WORKSPACE } from "./slack-requests.js";
+import { slackBlockProblem, slackViewProblem } from "./slack-block-rules.js";
+import {
+  appHomeOpenedBody,
+  LOCAL_WORKSPACE,
+  signedHeaders,
+  viewBlockActionsBody,
+  type ViewPayload,
+  type ViewValues,
+  viewSubmissionBody,
+} from "./slack-requests.js";
 
 /** One message as the local workspace holds it. */
 export interface LocalMessage {
@@ -44,6 +52,27 @@ export interface SlackCall {
   at: number;
 }
 
+/** A modal or Home tab view as the local workspace holds it. */
+export interface LocalView extends ViewPayload {
+  /** The user it is open for (a modal) or whose Home tab it is. */
+  user: string;
+  /** What the last view_submission was answered with `response_action: "errors"`: block id → message. */
+  errors: Record<string, string> | null;
+}
+
+/** How Slack treated the app's answer to a view_submission. */
+export type SubmitAction =
+  | { action: "closed" | "cleared" }
+  | { action: "errors"; errors: Record<string, string> }
+  | { action: "updated" | "pushed"; view: LocalView }
+  | { action: "refused"; error: string };
+
+/** A view_submission's HTTP status and what Slack did with the app's answer. */
+export type SubmitOutcome = SubmitAction & { status: number };
+
+/** Slack lets a trigger id open a view once, within 3 seconds of the interaction that made it. */
+export const TRIGGER_ID_LIFETIME_MS = 3000;
+
 /** A POST to a response_url: where the interaction it answers happened, and what it said. */
 export interface SlackResponse {
   url: string;
@@ -72,6 +101,10 @@ export interface LocalSlackOptions {
   appToken?: string;
   /** Channels that exist from the start, with the names shown for them. */
   channels?: { id: string; name: string }[];
+  /** The app's Request URL (its /slack/events), where interactions in views and events are sent. */
+  requestUrl?: string;
+  /** How long a trigger id opens a view: Slack's 3 seconds when not given. */
+  triggerLifetimeMs?: number;
   /** Where new channel messages are echoed as text; not echoed when not given. */
   echo?: (text: string) => void;
   /** What chat.getPermalink answers; Slack's archive link in LOCAL_WORKSPACE.url when not given. */
@@ -127,9 +160,18 @@ export class LocalSlack extends EventEmitter {
   rateLimited = 0;
   /** Bumped on every change; the page asks for the state when it moves. */
   version = 0;
+  /** Open modals by user, the first opened first (views.push stacks on top). */
+  readonly modals = new Map<string, LocalView[]>();
+  /** Each user's Home tab as views.publish last set it. */
+  readonly homes = new Map<string, LocalView>();
+  /** The app's Request URL (its /slack/events): where submissions, view clicks and events go. */
+  requestUrl: string | null;
 
   private readonly scripted = new Map<string, ScriptedAnswer[]>();
   private readonly responseTargets = new Map<string, { channel: string; user: string }>();
+  private readonly triggers = new Map<string, { user: string; at: number; used: boolean }>();
+  private viewSequence = 0;
+  private readonly triggerLifetimeMs: number;
   private readonly lastPost = new Map<string, number>();
   private readonly echo: ((text: string) => void) | undefined;
   private readonly permalinkOf: (channel: string, ts: string) => string;
@@ -145,6 +187,8 @@ export class LocalSlack extends EventEmitter {
     this.token = options.token ?? `xoxb-local-${randomBytes(6).toString("hex")}`;
     this.signingSecret = options.signingSecret ?? randomBytes(24).toString("hex");
     this.appToken = options.appToken;
+    this.requestUrl = options.requestUrl ?? null;
+    this.triggerLifetimeMs = options.triggerLifetimeMs ?? TRIGGER_ID_LIFETIME_MS;
     this.echo = options.echo;
     this.permalinkOf =
       options.permalink ??
@@ -161,6 +205,155 @@ export class LocalSlack extends EventEmitter {
     const id = `${this.responseTargets.size + 1}-${randomBytes(4).toString("hex")}`;
     this.responseTargets.set(id, { channel, user });
     return `http://127.0.0.1:${this.port}/response/${id}`;
+  }
+
+  /**
+   * A trigger id for an interaction of `user`, as Slack puts in the payloads it sends: views.open and
+   * views.push take it once, within TRIGGER_ID_LIFETIME_MS (or the lifetime it was made with).
+   */
+  triggerFor(user: string): string {
+    const id = `${Date.now()}.${randomBytes(6).toString("hex")}`;
+    this.triggers.set(id, { user, at: Date.now(), used: false });
+    return id;
+  }
+
+  /** The modal on top of `user`'s stack, if one is open. */
+  openModal(user: string): LocalView | undefined {
+    return this.modals.get(user)?.at(-1);
+  }
+
+  /** Finds an open modal or a Home tab by its id. */
+  view(id: string): LocalView | undefined {
+    for (const stack of this.modals.values()) {
+      const found = stack.find((v) => v.id === id);
+      if (found) return found;
+    }
+    return [...this.homes.values()].find((v) => v.id === id);
+  }
+
+  /** The user presses Cancel (or ✕): Slack closes the whole modal without telling the app. */
+  closeModal(user: string): void {
+    if (this.modals.delete(user)) this.changed();
+  }
+
+  /**
+   * The user presses the submit button of the modal on top of their stack, with these inputs: Slack
+   * sends the app a signed view_submission and acts on its answer (closes the view, shows the errors
+   * beside the inputs, updates or pushes a view).
+   */
+  async submitView(user: string, values: ViewValues): Promise<SubmitOutcome> {
+    const top = this.openModal(user);
+    if (!top) throw new Error(`${user} has no open modal`);
+    const res = await this.toApp(
+      viewSubmissionBody({ userId: user, view: top, values, triggerId: this.triggerFor(user) }),
+    );
+    const text = await res.text();
+    if (res.status !== 200) return { status: res.status, action: "refused", error: text };
+    const answer = text ? (JSON.parse(text) as Record<string, unknown>) : {};
+    const stack = this.modals.get(user) ?? [];
+    const outcome = this.applySubmitAnswer(user, stack, top, answer);
+    this.changed();
+    return { status: res.status, ...outcome };
+  }
+
+  private applySubmitAnswer(
+    user: string,
+    stack: LocalView[],
+    top: LocalView,
+    answer: Record<string, unknown>,
+  ): SubmitAction {
+    const action = answer.response_action;
+    if (action === "errors") {
+      top.errors = (answer.errors ?? {}) as Record<string, string>;
+      return { action: "errors", errors: top.errors };
+    }
+    if (action === "clear") {
+      this.modals.delete(user);
+      return { action: "cleared" };
+    }
+    if (action === "update" || action === "push") {
+      const problem = slackViewProblem(answer.view);
+      if (problem) return { action: "refused", error: `invalid view: ${problem}` };
+      if (action === "update") {
+        top.view = answer.view as Record<string, unknown>;
+        top.hash = this.nextHash();
+        top.errors = null;
+        return { action: "updated", view: top };
+      }
+      const pushed = this.newView(user, "modal", answer.view as Record<string, unknown>, top);
+      stack.push(pushed);
+      return { action: "pushed", view: pushed };
+    }
+    stack.pop();
+    if (stack.length === 0) this.modals.delete(user);
+    return { action: "closed" };
+  }
+
+  /** The user clicks a button in a modal or on their Home tab: Slack sends the app a block_actions. */
+  async clickInView(
+    user: string,
+    viewId: string,
+    button: { actionId: string; value: string },
+    values: ViewValues = {},
+  ): Promise<number> {
+    const view = this.view(viewId);
+    if (!view) throw new Error(`no view ${viewId}`);
+    const found = findButton(view.view.blocks, button.actionId, button.value);
+    if (!found) throw new Error(`view ${viewId} has no button ${button.actionId} (${button.value})`);
+    const res = await this.toApp(
+      viewBlockActionsBody({
+        userId: user,
+        view,
+        values,
+        actionId: button.actionId,
+        blockId: found.blockId,
+        value: button.value,
+        buttonText: found.text,
+        triggerId: this.triggerFor(user),
+      }),
+    );
+    await res.text();
+    return res.status;
+  }
+
+  /** The user opens the app's Home tab: Slack sends the app the app_home_opened event. */
+  async openHome(user: string): Promise<number> {
+    const body = appHomeOpenedBody({ userId: user, homeViewId: this.homes.get(user)?.id });
+    const res = await this.toApp(body, "application/json");
+    await res.text();
+    return res.status;
+  }
+
+  private async toApp(body: string, contentType?: string): Promise<Response> {
+    if (!this.requestUrl) throw new Error("the local Slack has no requestUrl to send the app's requests to");
+    return fetch(this.requestUrl, {
+      method: "POST",
+      headers: signedHeaders(this.signingSecret, body, undefined, contentType),
+      body,
+    });
+  }
+
+  private nextHash(): string {
+    return `${Date.now()}.${randomBytes(4).toString("hex")}`;
+  }
+
+  private newView(
+    user: string,
+    type: "modal" | "home",
+    view: Record<string, unknown>,
+    below: LocalView | null,
+  ): LocalView {
+    const id = `V${String(++this.viewSequence).padStart(8, "0")}`;
+    return {
+      id,
+      hash: this.nextHash(),
+      type,
+      view,
+      user,
+      rootViewId: below ? (below.rootViewId ?? below.id) : null,
+      previousViewId: below?.id ?? null,
+      errors: null,
+    };
   }
 
   /** The next calls of `method` get these answers, in order, before normal service resumes. */
@@ -433,6 +626,72 @@ export class LocalSlack extends EventEmitter {
           .map((m) => ({ type: "message", ts: m.ts, text: m.text, metadata: m.metadata }));
         return { body: { ok: true, messages, has_more: false } };
       }
+      case "views.open":
+      case "views.push": {
+        const trigger = this.triggers.get(String(args.trigger_id ?? ""));
+        if (!trigger) return fail("invalid_trigger_id");
+        if (trigger.used) return fail("exchanged_trigger_id");
+        if (Date.now() - trigger.at > this.triggerLifetimeMs) return fail("expired_trigger_id");
+        const view = viewArg(args.view);
+        const problem = view ? slackViewProblem(view) : "view must be a JSON object";
+        if (problem || !view)
+          return fail("invalid_arguments", { response_metadata: { messages: [problem] } });
+        if (view.type !== "modal")
+          return fail("invalid_arguments", { response_metadata: { messages: ["views.open opens modals"] } });
+        const stack = this.modals.get(trigger.user) ?? [];
+        if (method === "views.push" && stack.length === 0) return fail("not_found");
+        if (stack.length >= 3 && method === "views.push") return fail("push_limit_reached");
+        trigger.used = true;
+        const opened = this.newView(
+          trigger.user,
+          "modal",
+          view,
+          method === "views.push" ? stack.at(-1)! : null,
+        );
+        this.modals.set(trigger.user, method === "views.push" ? [...stack, opened] : [opened]);
+        this.changed();
+        return { body: { ok: true, view: viewObjectOf(opened) } };
+      }
+      case "views.update": {
+        const target =
+          typeof args.view_id === "string"
+            ? this.view(args.view_id)
+            : [...this.modals.values(), [...this.homes.values()]]
+                .flat()
+                .find((v) => args.external_id !== undefined && v.view.external_id === args.external_id);
+        if (!target) return fail("not_found");
+        if (typeof args.hash === "string" && args.hash !== target.hash) return fail("hash_conflict");
+        const view = viewArg(args.view);
+        const problem = view ? slackViewProblem(view) : "view must be a JSON object";
+        if (problem || !view)
+          return fail("invalid_arguments", { response_metadata: { messages: [problem] } });
+        target.view = view;
+        target.hash = this.nextHash();
+        target.errors = null;
+        this.changed();
+        return { body: { ok: true, view: viewObjectOf(target) } };
+      }
+      case "views.publish": {
+        const user = String(args.user_id ?? "");
+        if (!/^[UW][A-Z0-9]+$/.test(user)) return fail("user_not_found");
+        const view = viewArg(args.view);
+        const problem = view ? slackViewProblem(view) : "view must be a JSON object";
+        if (problem || !view)
+          return fail("invalid_arguments", { response_metadata: { messages: [problem] } });
+        if (view.type !== "home")
+          return fail("invalid_arguments", {
+            response_metadata: { messages: ["views.publish publishes a home view"] },
+          });
+        const current = this.homes.get(user);
+        if (current && typeof args.hash === "string" && args.hash !== current.hash)
+          return fail("hash_conflict");
+        const home = current ?? this.newView(user, "home", view, null);
+        home.view = view;
+        home.hash = current ? this.nextHash() : home.hash;
+        this.homes.set(user, home);
+        this.changed();
+        return { body: { ok: true, view: viewObjectOf(home) } };
+      }
       case "usergroups.users.list":
         return { body: { ok: true, users: this.userGroups.get(String(args.usergroup)) ?? [] } };
       default:
@@ -456,6 +715,58 @@ export class LocalSlack extends EventEmitter {
     this.changed();
     this.send(res, 200, { ok: true });
   }
+}
+
+/** A view argument: the WebClient sends it as a JSON string. */
+function viewArg(value: unknown): Record<string, unknown> | null {
+  let view = value;
+  if (typeof value === "string") {
+    try {
+      view = JSON.parse(value);
+    } catch {
+      return null;
+    }
+  }
+  return typeof view === "object" && view !== null && !Array.isArray(view)
+    ? (view as Record<string, unknown>)
+    : null;
+}
+
+/** A view as Slack's views.* methods answer with it. */
+function viewObjectOf(v: LocalView): Record<string, unknown> {
+  return {
+    ...v.view,
+    id: v.id,
+    hash: v.hash,
+    type: v.type,
+    state: { values: {} },
+    root_view_id: v.rootViewId ?? v.id,
+    previous_view_id: v.previousViewId,
+    app_id: LOCAL_WORKSPACE.appId,
+    bot_id: LOCAL_WORKSPACE.botId,
+  };
+}
+
+/** A button in a view's blocks (in an actions block or as a section's accessory). */
+function findButton(
+  blocks: unknown,
+  actionId: string,
+  value: string,
+): { blockId: string; text: string } | null {
+  if (!Array.isArray(blocks)) return null;
+  for (const [i, b] of (blocks as Record<string, unknown>[]).entries()) {
+    const elements = [
+      ...(Array.isArray(b.elements) ? (b.elements as Record<string, unknown>[]) : []),
+      ...(b.accessory ? [b.accessory as Record<string, unknown>] : []),
+    ];
+    for (const e of elements)
+      if (e.type === "button" && e.action_id === actionId && e.value === value)
+        return {
+          blockId: typeof b.block_id === "string" ? b.block_id : `block-${i}`,
+          text: String((e.text as { text?: unknown } | undefined)?.text ?? ""),
+        };
+  }
+  return null;
 }
 
 /** The user who clicks and types in the preview page. */

@@ -153,6 +153,7 @@ export function previewRoutes(deps: PreviewDeps): express.Router {
       messageTs: message.ts,
       responseUrl: local.responseUrl(target.id, PREVIEW_USER),
       buttonText: button.text.text,
+      triggerId: local.triggerFor(PREVIEW_USER),
     });
     try {
       const answer = await toSlackEvents(req, body);
@@ -174,6 +175,7 @@ export function previewRoutes(deps: PreviewDeps): express.Router {
       channel: first!.id,
       channelName: first!.name,
       responseUrl: local.responseUrl(first!.id, PREVIEW_USER),
+      triggerId: local.triggerFor(PREVIEW_USER),
     });
     try {
       const answer = await toSlackEvents(req, body);
