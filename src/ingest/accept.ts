@@ -4,12 +4,15 @@ import type { DeliveryQueues } from "../queue/producer.js";
 import { contentKeyOf, groupKeyOf, sampleOf } from "../route/grouping.js";
 import { type Routing, routeAlert } from "../route/routes.js";
 import { type AlertStore, CREATE_BATCH, type CreateOptions } from "../store/alert-store.js";
+import { type DeliveryHold, holdOf } from "./holds.js";
 
 export interface Intake {
   store: AlertStore;
   queues: DeliveryQueues;
   routing: Routing;
   grouping: CreateOptions & { fields: string[] };
+  /** Silences and saved exceptions: a matching alert is stored and counted, not posted. */
+  holds?: readonly DeliveryHold[];
 }
 
 export interface Accepted {
@@ -38,6 +41,7 @@ export async function acceptBatches(batches: IntakeBatch[], intake: Intake): Pro
         receivedAt,
         channel: decision.channel,
         post: decision.post,
+        held: decision.post ? holdOf(intake.holds ?? [], alert, decision.channel) : null,
         groupKey: groupKeyOf(alert, intake.grouping.fields),
         sample: sampleOf(alert),
         contentKey: contentKeyOf(alert),
@@ -53,7 +57,14 @@ export async function acceptBatches(batches: IntakeBatch[], intake: Intake): Pro
     const item = items[i]!;
     alertsAccepted.inc({
       source: item.alert.source,
-      outcome: outcome.kind === "member" ? "grouped" : outcome.kind === "leader" ? "new" : outcome.kind,
+      outcome:
+        outcome.kind === "member"
+          ? "grouped"
+          : outcome.kind === "leader"
+            ? "new"
+            : outcome.kind === "held"
+              ? outcome.status
+              : outcome.kind,
     });
     switch (outcome.kind) {
       case "leader":
@@ -67,6 +78,8 @@ export async function acceptBatches(batches: IntakeBatch[], intake: Intake): Pro
         break;
       case "member":
         if (item.post) updates.push({ channel: item.channel, leader: outcome.leader });
+        break;
+      case "held":
         break;
       case "duplicate":
         duplicate[i] = true;

@@ -9,12 +9,13 @@ import { createFalcoEndpoint, isFalcoIngest } from "../ingest/falco-endpoint.js"
 import { createHttpApp, finishHttpApp, requireToken } from "../ingest/http.js";
 import { startProcessMetrics } from "../metrics.js";
 import { DeliveryQueues } from "../queue/producer.js";
-import { routingChannels } from "../route/routes.js";
+import { routingChannels, threadLogEnabled } from "../route/routes.js";
 import { awaitReady, producerConnection, workerConnection } from "../redis/connection.js";
 import { createDeliveryWorker } from "../queue/worker.js";
 import { createSlackApp, verifySlackToken } from "../slack/app.js";
 import { createSlackClient } from "../slack/client.js";
 import { AlertDelivery } from "../slack/delivery.js";
+import { ThreadLog } from "../slack/thread-log.js";
 import type { LocalSlack } from "../preview/local-slack.js";
 import { previewRoutes } from "../preview/page.js";
 import { AlertStore } from "../store/alert-store.js";
@@ -105,6 +106,10 @@ export async function startWeb({ config, redisUrl, kb, log, local = null }: WebO
           kb,
           escalationChannel: config.slack.escalationChannel,
           allowedResponders: config.slack.allowedResponders,
+          threadLog: new ThreadLog({
+            enabledFor: (channel) => threadLogEnabled(config.routing, channel),
+            log,
+          }),
           log,
         },
         identity,

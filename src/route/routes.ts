@@ -36,6 +36,8 @@ const RouteSchema = z.strictObject({
     })
     .default({}),
   channel: channelId,
+  /** Whether the thread of each alert message this route posts logs its state changes. */
+  threadLog: z.boolean().default(true),
 });
 
 const RoutesFileSchema = z.strictObject({ routes: z.array(RouteSchema) });
@@ -117,4 +119,12 @@ export function routeAlert(alert: FalcoAlert, routing: Routing): RoutingDecision
 /** Every channel a routing can post to (one BullMQ queue and pacing limit each). */
 export function routingChannels(routing: Routing): string[] {
   return [...new Set([routing.defaultChannel, ...routing.routes.map((r) => r.channel)])];
+}
+
+/**
+ * Whether alert messages in this channel log their state changes in their thread: not when a route
+ * that posts to it turns `threadLog` off.
+ */
+export function threadLogEnabled(routing: Routing, channel: string): boolean {
+  return !routing.routes.some((r) => r.channel === channel && !r.threadLog);
 }

@@ -1,5 +1,6 @@
 import type { RedisClient } from "../redis/connection.js";
 import type { FalcoAlert } from "../falco/alert.js";
+import type { Hold } from "../ingest/holds.js";
 import { sampleOf } from "../route/grouping.js";
 import {
   type AlertHash,
@@ -32,9 +33,11 @@ export interface SlackRef {
 }
 
 export interface Delivery {
-  status: "pending" | "posted" | "preview" | "failed" | "grouped" | "not_posted";
+  status: "pending" | "posted" | "preview" | "failed" | "grouped" | "not_posted" | "silenced" | "tuned";
   error: string | null;
   at: string | null;
+  /** For "silenced" and "tuned": the id of the silence or saved exception that held it back. */
+  heldBy?: string;
 }
 
 /** An alert as stored, with what people and the worker did to it. */
@@ -72,6 +75,8 @@ export type CreateOutcome =
   | { kind: "leader" }
   | { kind: "member"; leader: string; occurrences: number }
   | { kind: "undelivered" }
+  /** Stored and held back by a silence or exception: not posted, in no group. */
+  | { kind: "held"; status: Hold["status"] }
   | { kind: "duplicate" }
   | { kind: "copy"; original: string };
 
@@ -81,6 +86,8 @@ export interface NewAlert {
   channel: string;
   /** false below MIN_PRIORITY: stored, never posted. */
   post: boolean;
+  /** A silence or saved exception that holds the message back (null: none). */
+  held?: Hold | null;
   groupKey: string;
   sample: string;
   contentKey: string;
@@ -153,6 +160,7 @@ export class AlertStore {
             sample: item.sample,
             channel: item.channel,
             post: item.post,
+            held: item.held ?? null,
             receivedAt: item.receivedAt,
           };
         }),

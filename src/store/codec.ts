@@ -41,6 +41,8 @@ export const DELIVERY_STATUSES = [
   "failed",
   "grouped",
   "not_posted",
+  "silenced",
+  "tuned",
 ] as const satisfies readonly Delivery["status"][];
 
 /** The fields of an alert's state hash, each in its decoded form. */
@@ -52,6 +54,8 @@ const alertHash = z.object({
   deliveryStatus: z.enum(DELIVERY_STATUSES),
   deliveryError: optionalText,
   deliveryAt: optionalText,
+  /** For a held-back alert: the silence or saved exception that matched. */
+  heldBy: optionalText,
   /** The first alert of its group (itself when it is the first). */
   group: z.string(),
   /** On a group's first alert only: occurrences, first and last arrival, occurrences shown in Slack. */
@@ -99,8 +103,10 @@ const NOT_POSTED_REASON = "below MIN_PRIORITY: stored, not posted";
 /** A delivery as hash fields. */
 export function deliveryFields(
   d: Delivery,
-): Pick<AlertHash, "deliveryStatus" | "deliveryError" | "deliveryAt"> {
+): Pick<AlertHash, "deliveryStatus" | "deliveryError" | "deliveryAt"> & Partial<Pick<AlertHash, "heldBy">> {
   return {
+    // Only held-back alerts carry it: every other hash stays a byte shorter.
+    ...(d.heldBy ? { heldBy: d.heldBy } : {}),
     deliveryStatus: d.status,
     // Not stored for not_posted: the reason is always the same.
     deliveryError: d.status === "not_posted" ? null : d.error,
@@ -113,6 +119,7 @@ function deliveryOf(hash: AlertHash): Delivery {
     status: hash.deliveryStatus,
     error: hash.deliveryStatus === "not_posted" ? NOT_POSTED_REASON : hash.deliveryError,
     at: hash.deliveryAt,
+    ...(hash.heldBy ? { heldBy: hash.heldBy } : {}),
   };
 }
 

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { z } from "zod";
 import type { RedisClient } from "../redis/connection.js";
+import type { Hold } from "../ingest/holds.js";
 import type { CreateOutcome } from "./alert-store.js";
 import { flagText } from "./codec.js";
 import { ID_BUCKET_CHARS, type StoreKeys } from "./keys.js";
@@ -54,6 +55,7 @@ export interface CreateAlertsEntry {
   sample: string;
   channel: string;
   post: boolean;
+  held: Hold | null;
   receivedAt: Date;
 }
 
@@ -82,6 +84,8 @@ export function createAlertsArgs(
       flagText(e.post),
       e.receivedAt.toISOString(),
       String(e.receivedAt.getTime()),
+      e.held?.status ?? "",
+      e.held?.by ?? "",
     );
   }
   return [String(keyList.length), ...keyList, ...argList];
@@ -109,6 +113,9 @@ const createOutcome = z.union([
     .tuple([z.literal("copy"), z.string()])
     .transform(([, original]): CreateOutcome => ({ kind: "copy", original })),
   z.tuple([z.literal("undelivered")]).transform((): CreateOutcome => ({ kind: "undelivered" })),
+  z
+    .tuple([z.literal("held"), z.enum(["silenced", "tuned"])])
+    .transform(([, status]): CreateOutcome => ({ kind: "held", status })),
   z.tuple([z.literal("duplicate")]).transform((): CreateOutcome => ({ kind: "duplicate" })),
 ]);
 const createAlertsReplySchema = z.array(createOutcome);

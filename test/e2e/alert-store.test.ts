@@ -156,6 +156,26 @@ describe("AlertStore.createMany", () => {
     expect(await redis.get(keys.group("group-e"))).toBe(uuid(61));
   });
 
+  it("stores a held-back alert outside any group, so that an alert the hold did not match is posted", async () => {
+    const held = item(70, { groupKey: "group-f", held: { status: "silenced", by: "silence-1" } });
+    const next = item(71, { groupKey: "group-f" });
+    const after = item(72, { groupKey: "group-f" });
+    expect(await store.createMany([held, next, after], options)).toEqual([
+      { kind: "held", status: "silenced" },
+      { kind: "leader" },
+      { kind: "member", leader: uuid(71), occurrences: 2 },
+    ]);
+    expect((await store.get(uuid(70)))?.delivery).toEqual({
+      status: "silenced",
+      error: null,
+      at: received.toISOString(),
+      heldBy: "silence-1",
+    });
+    expect(await store.group(uuid(70))).toBeNull();
+    expect(await store.resolve(uuid(70))).toEqual({ found: uuid(70) });
+    expect(await store.createMany([item(70)], options)).toEqual([{ kind: "duplicate" }]);
+  });
+
   it("gives every alert its own message with grouping off", async () => {
     const outcomes = await store.createMany(
       [item(50, { groupKey: "group-d" }), item(51, { groupKey: "group-d" })],

@@ -38,6 +38,7 @@ describe("the alert state hash codec", () => {
       deliveryStatus: "pending",
       deliveryError: null,
       deliveryAt: null,
+      heldBy: null,
       group: alert.uuid,
       groupCount: 1,
       groupFirst: "2026-12-02T10:00:00.000Z",

@@ -1,6 +1,7 @@
 import type { Logger } from "pino";
 import type { KnowledgeBase } from "../../enrich/knowledge.js";
 import type { AlertStore } from "../../store/alert-store.js";
+import type { ThreadLog } from "../thread-log.js";
 
 /** What Slack listeners need; the composition root provides it. */
 export interface ListenerDeps {
@@ -9,5 +10,7 @@ export interface ListenerDeps {
   escalationChannel: string;
   /** Who may acknowledge and escalate (user and user group ids); empty: anyone. */
   allowedResponders?: string[];
+  /** Records each state change in the alert message's thread. */
+  threadLog: ThreadLog;
   log: Logger;
 }

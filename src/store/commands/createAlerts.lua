@@ -37,16 +37,20 @@
       +5 post: "1", or "0" below MIN_PRIORITY (stored as not_posted, its delivery settled on arrival)
       +6 receivedAt (ISO 8601)
       +7 receivedAt, ms (score in the by-time index)
+      +8 held: "silenced" or "tuned" when a silence or saved exception holds it back, else ""
+      +9 the id of that silence or exception, else ""
 
   Output: one array per alert, in order:
     {'leader'}                           stored, first of its group (or grouping is off)
     {'member', leaderUuid, occurrences}  stored and counted on its group's first alert
     {'copy', originalUuid}               a re-sent copy: counted on the original, not stored
+    {'held', status}                     stored, held back (not posted, in no group: an alert the
+                                         hold did not match must never join a message nobody sees)
     {'undelivered'}                      uuid stored already, not yet delivered
     {'duplicate'}                        uuid stored already and delivered (or not to be posted)
 ]]
 local FIXED_KEYS, KEYS_PER_ALERT = 3, 4
-local FIXED_ARGS, ARGS_PER_ALERT = 6, 7
+local FIXED_ARGS, ARGS_PER_ALERT = 6, 9
 
 local idsKey, byTimeKey, openGroupsKey = KEYS[1], KEYS[2], KEYS[3]
 local now = tonumber(ARGV[1])
@@ -75,7 +79,7 @@ local function index(uuid, score)
   byTime[#byTime + 1] = uuid
 end
 
-local function create(alertKey, bodyKey, seenKey, groupKey, body, uuid, sample, channel, post, receivedAt, score)
+local function create(alertKey, bodyKey, seenKey, groupKey, body, uuid, sample, channel, post, receivedAt, score, held, heldBy)
   local status = redis.call('HGET', alertKey, 'deliveryStatus')
   if status then
     if status == 'pending' then return {'undelivered'} end
@@ -94,6 +98,12 @@ local function create(alertKey, bodyKey, seenKey, groupKey, body, uuid, sample, 
   redis.call('SET', bodyKey, body, 'EX', retention)
   index(uuid, score)
   local leader, n
+  if held ~= '' then
+    redis.call('HSET', alertKey, 'receivedAt', receivedAt, 'channel', channel, 'post', post,
+      'deliveryStatus', held, 'deliveryAt', receivedAt, 'heldBy', heldBy, 'group', uuid)
+    redis.call('EXPIRE', alertKey, retention)
+    return {'held', held}
+  end
   if window ~= '0' then
     leader = redis.call('GET', groupKey)
     if leader then
@@ -140,8 +150,8 @@ local alerts = (#KEYS - FIXED_KEYS) / KEYS_PER_ALERT
 for i = 0, alerts - 1 do
   local k, a = FIXED_KEYS + i * KEYS_PER_ALERT, FIXED_ARGS + i * ARGS_PER_ALERT
   local alertKey, bodyKey, seenKey, groupKey = unpack(KEYS, k + 1, k + KEYS_PER_ALERT)
-  local body, uuid, sample, channel, post, receivedAt, score = unpack(ARGV, a + 1, a + ARGS_PER_ALERT)
-  out[#out + 1] = create(alertKey, bodyKey, seenKey, groupKey, body, uuid, sample, channel, post, receivedAt, score)
+  local body, uuid, sample, channel, post, receivedAt, score, held, heldBy = unpack(ARGV, a + 1, a + ARGS_PER_ALERT)
+  out[#out + 1] = create(alertKey, bodyKey, seenKey, groupKey, body, uuid, sample, channel, post, receivedAt, score, held, heldBy)
 end
 for _, key in ipairs(bucketOrder) do redis.call('ZADD', key, unpack(buckets[key])) end
 if #byTime > 0 then redis.call('ZADD', byTimeKey, unpack(byTime)) end

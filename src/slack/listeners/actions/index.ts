@@ -110,6 +110,13 @@ export function register(app: App, deps: ListenerDeps): void {
     }
     log.info({ uuid: click.uuid, user: click.user }, `alert ${kind}`);
     await refresh(client, click.uuid, click);
+    const stored = await store.get(click.uuid);
+    if (stored)
+      await deps.threadLog.record(client, messageRef(stored, click), {
+        user: click.user,
+        what: kind,
+        at: new Date(result.at),
+      });
     if (kind === "escalated") await escalate(client, click);
   }
 
