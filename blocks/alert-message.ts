@@ -22,6 +22,8 @@ export const ACTIONS = {
   expand: "falco_show_mitigation",
   collapse: "falco_hide_mitigation",
   report: "falco_full_report",
+  take: "falco_take",
+  assign: "falco_assign",
 } as const;
 
 export interface AlertView {
@@ -63,7 +65,15 @@ function stateLine(triage: TriageState): string | null {
     parts.push(
       `:arrow_double_up: Escalated by ${userMention(triage.escalatedBy)}${triage.escalatedAt ? ` at ${slackDate(triage.escalatedAt)}` : ""}`,
     );
+  if (triage.ownedBy) parts.push(ownerText(triage));
   return parts.length ? parts.join("   ") : null;
+}
+
+/** "Owned by @someone since …", for the message, the lookup and the Home tab. */
+export function ownerText(triage: TriageState): string {
+  return triage.ownedBy
+    ? `:bust_in_silhouette: Owned by ${userMention(triage.ownedBy)}${triage.ownedAt ? ` since ${slackDate(triage.ownedAt)}` : ""}`
+    : "";
 }
 
 function button(text: string, actionId: string, value: string, style?: "primary" | "danger"): ButtonElement {
@@ -87,6 +97,7 @@ function actionsBlock(view: AlertView, expandedInPlace: boolean): Block {
       : button("Show mitigation steps", ACTIONS.expand, uuid),
     button("Full report", ACTIONS.report, uuid),
   );
+  elements.push(button("Take it", ACTIONS.take, uuid), button("Assign…", ACTIONS.assign, uuid));
   return { type: "actions", block_id: `falco_actions`, elements };
 }
 

@@ -27,6 +27,7 @@ const EMOJI: Record<string, string> = {
   large_green_circle: "\u{1F7E2}",
   repeat: "\u{1F501}",
   thread: "\u{1F9F5}",
+  bust_in_silhouette: "\u{1F464}",
 };
 
 function emoji(html: string): string {

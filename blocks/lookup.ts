@@ -36,6 +36,7 @@ export function renderLookup(view: LookupView): SlackMessage {
     `*Where:* ${alertSubject(alert) ? inlineCode(alertSubject(alert)!, 200) : "–"}   *Time:* ${slackDate(alert.time)}`,
     `*State:* ${view.state}${view.occurrences && view.occurrences > 1 ? `   *Group:* ${view.occurrences.toLocaleString("en-US")} occurrences, one message` : ""}`,
     `*Acknowledged:* ${who(triage.acknowledgedBy, triage.acknowledgedAt)}   *Escalated:* ${who(triage.escalatedBy, triage.escalatedAt)}`,
+    `*Owner:* ${who(triage.ownedBy ?? null, triage.ownedAt ?? null)}`,
     linkTo(view.permalink, view.posted),
   ];
   return {
@@ -64,11 +65,49 @@ export function renderRecent(items: LookupView[]): SlackMessage {
   return { text: `Last ${items.length} alerts`, blocks };
 }
 
+/** At most this many alerts are listed by `/falco mine`; the rest are counted. */
+export const MINE_LIMIT = 20;
+
+/** `/falco mine`: the open alerts the person owns, the most recently taken first. */
+export function renderMine(items: LookupView[]): SlackMessage {
+  if (items.length === 0)
+    return {
+      text: "You own no open alerts.",
+      blocks: [
+        {
+          type: "section",
+          text: md(
+            "You own no open alerts. Press *Take it* on an alert message (or on the Home tab) to own one.",
+          ),
+        },
+      ],
+    };
+  const lines = items
+    .slice(0, MINE_LIMIT)
+    .map(
+      (v) =>
+        `${PRIORITY_EMOJI[v.alert.priority]} ${inlineCode(v.alert.uuid.slice(0, 8), 20)} ${escapeMrkdwn(truncate(v.alert.rule, 120))} · ${alertSubject(v.alert) ? inlineCode(alertSubject(v.alert)!, 80) : "–"} · ${slackDate(v.alert.time)} · ${v.state}`,
+    );
+  const more = items.length - lines.length;
+  const title = `*Your open alerts (${items.length})*`;
+  const blocks: Block[] = [{ type: "section", text: md(truncate(`${title}\n${lines.join("\n")}`, 3000)) }];
+  blocks.push({
+    type: "context",
+    elements: [
+      md(
+        `${more > 0 ? `and ${more} more. ` : ""}\`/falco <uuid>\` shows one; the Home tab lists them with their buttons.`,
+      ),
+    ],
+  });
+  return { text: `Your open alerts (${items.length})`, blocks };
+}
+
 export const HELP_TEXT = [
   "*Falco alerts, from Slack*",
   "`/falco <uuid>` – show one alert (the first 8 or more characters of its uuid are enough)",
   "`/falco report <uuid>` – the written incident report for one alert (event breakdown, observations, next steps)",
   "`/falco recent` – the last 10 alerts",
+  "`/falco mine` – the open alerts you own (press *Take it* on an alert to own it)",
   "`/falco help` – this help",
 ].join("\n");
 

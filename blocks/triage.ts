@@ -4,4 +4,7 @@ export interface TriageState {
   acknowledgedAt: string | null;
   escalatedBy: string | null;
   escalatedAt: string | null;
+  /** Who owns the alert (took it, or was assigned it), and since when. */
+  ownedBy?: string | null;
+  ownedAt?: string | null;
 }

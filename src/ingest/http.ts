@@ -82,6 +82,8 @@ export function alertResource(
     acknowledgedAt: owner.acknowledgedAt,
     escalatedBy: owner.escalatedBy,
     escalatedAt: owner.escalatedAt,
+    ownedBy: owner.ownedBy,
+    ownedAt: owner.ownedAt,
     slack: owner.slack,
     escalation: owner.escalation,
     delivery:

@@ -23,6 +23,8 @@ export function viewOf(stored: StoredAlert, kb: KnowledgeBase, group: GroupInfo 
       acknowledgedAt: stored.acknowledgedAt,
       escalatedBy: stored.escalatedBy,
       escalatedAt: stored.escalatedAt,
+      ownedBy: stored.ownedBy,
+      ownedAt: stored.ownedAt,
     },
     expanded: stored.expanded,
     mitigationInThread: stored.mitigationInThread,

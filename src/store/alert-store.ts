@@ -20,6 +20,8 @@ import {
   createAlertsArgs,
   createAlertsReply,
   type StoreCommands,
+  takeOwnershipArgs,
+  takeOwnershipReply,
   updateAlertArgs,
   updateAlertReply,
   withStoreCommands,
@@ -62,6 +64,9 @@ export interface StoredAlert {
   group: string;
   /** When a worker last started posting it: a retry after a crash looks for that post first. */
   postIntentAt: string | null;
+  /** The Slack user who owns it (took it, or was assigned it), and since when. */
+  ownedBy: string | null;
+  ownedAt: string | null;
 }
 
 export function stateOf(stored: StoredAlert): AlertState {
@@ -69,6 +74,18 @@ export function stateOf(stored: StoredAlert): AlertState {
   if (stored.acknowledgedBy) return "acknowledged";
   return "new";
 }
+
+/**
+ * Still to be worked on: every state but resolved. Written against the state's name, so that it
+ * holds whichever states stateOf knows.
+ */
+export function isOpen(stored: StoredAlert): boolean {
+  return (stateOf(stored) as string) !== "resolved";
+}
+
+/** What taking an alert (or assigning it) did. */
+export type TakeResult =
+  { outcome: "taken"; previous: string | null; at: string } | { outcome: "already" } | { outcome: "missing" };
 
 /** What storing one alert did. */
 export type CreateOutcome =
@@ -363,5 +380,39 @@ export class AlertStore {
 
   async setEscalation(uuid: string, ref: SlackRef): Promise<void> {
     await this.update(uuid, { escalation: ref });
+  }
+
+  /**
+   * Makes `owner` the alert's owner, taking it over from whoever had it (the answer names them), and
+   * moves it between the owners' indexes in the same step (see takeOwnership.lua).
+   */
+  async take(uuid: string, owner: string, at: Date): Promise<TakeResult> {
+    const reply = takeOwnershipReply(
+      await this.redis.fcTakeOwnership(
+        ...takeOwnershipArgs(this.keys, {
+          uuid,
+          owner,
+          at,
+          byField: "ownerBy" satisfies AlertHashField,
+          atField: "ownerAt" satisfies AlertHashField,
+        }),
+      ),
+    );
+    if (reply.kind === "taken") return { outcome: "taken", previous: reply.previous, at: at.toISOString() };
+    return { outcome: reply.kind };
+  }
+
+  /**
+   * The alerts `user` owns, the most recently taken first. Alerts that expired since are dropped
+   * from the index as they are found.
+   */
+  async ownedBy(user: string): Promise<StoredAlert[]> {
+    const key = this.keys.ownedBy(user);
+    const ids = await this.redis.zrevrange(key, 0, -1);
+    const alerts = await Promise.all(ids.map((id) => this.get(id)));
+    const gone = ids.filter((_, i) => alerts[i] === null);
+    if (gone.length) await this.redis.zrem(key, ...gone);
+    // An alert reassigned between the two reads is no longer this user's.
+    return alerts.filter((a): a is StoredAlert => a !== null && a.ownedBy === user);
   }
 }

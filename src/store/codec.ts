@@ -76,6 +76,9 @@ const alertHash = z.object({
   expanded: flag.optional(),
   mitigationInThread: flag.optional(),
   reportPostedAt: optionalText,
+  /** Who owns the alert (took it, or was assigned it) and since when; takeOwnership.lua writes them. */
+  ownerBy: optionalText,
+  ownerAt: optionalText,
 });
 const alertHashPatch = alertHash.partial();
 
@@ -170,6 +173,8 @@ export function storedAlertOf(body: StoredBody, hash: AlertHash): StoredAlert {
     post: hash.post,
     group: hash.group,
     postIntentAt: hash.postIntentAt,
+    ownedBy: hash.ownerBy,
+    ownedAt: hash.ownerAt,
   };
 }
 

@@ -21,12 +21,15 @@ export class StoreKeys {
   readonly byTime: string;
   /** Sorted set of group pointer keys by when their window closes (ms). */
   readonly openGroups: string;
+  /** The owned-alerts index key without its user id (takeOwnership.lua makes the previous owner's). */
+  readonly ownedPrefix: string;
 
   constructor(readonly prefix: string) {
     this.alertPrefix = `${prefix}:alert:`;
     this.idsBase = `${prefix}:alerts:ids`;
     this.byTime = `${prefix}:alerts:by-time`;
     this.openGroups = `${prefix}:groups:open`;
+    this.ownedPrefix = `${prefix}:owned:`;
   }
 
   /** An alert's mutable state (hash; its fields are AlertHash in codec.ts). */
@@ -62,5 +65,10 @@ export class StoreKeys {
   /** The uuid-prefix index bucket holding the uuids that start as this uuid (or prefix) does. */
   idBucket(uuidOrPrefix: string): string {
     return `${this.idsBase}:${uuidOrPrefix.slice(0, ID_BUCKET_CHARS)}`;
+  }
+
+  /** The alerts a Slack user owns (sorted set of uuids by when they took them, ms). */
+  ownedBy(user: string): string {
+    return this.ownedPrefix + user;
   }
 }

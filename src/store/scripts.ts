@@ -21,6 +21,7 @@ const SCRIPTS = {
   fcCreateAlerts: { lua: lua("createAlerts") },
   fcClaimAction: { numberOfKeys: 1, lua: lua("claimAction") },
   fcUpdateAlert: { numberOfKeys: 1, lua: lua("updateAlert") },
+  fcTakeOwnership: { numberOfKeys: 2, lua: lua("takeOwnership") },
 } as const;
 
 /** The commands defineCommand adds to a connection (or to a pipeline made from it). */
@@ -28,6 +29,7 @@ export interface StoreCommands {
   fcCreateAlerts(...numKeysKeysAndArgs: string[]): Promise<unknown>;
   fcClaimAction(...keysAndArgs: string[]): Promise<unknown>;
   fcUpdateAlert(...keysAndArgs: string[]): Promise<unknown>;
+  fcTakeOwnership(...keysAndArgs: string[]): Promise<unknown>;
 }
 
 /** Defines the store's commands on a connection, once: several stores may share one. */
@@ -144,4 +146,38 @@ export function claimActionReply(reply: unknown): ClaimReply {
 /** updateAlert.lua: whether the alert still existed and was written. */
 export function updateAlertReply(reply: unknown): boolean {
   return z.union([z.literal(0), z.literal(1)]).parse(reply) === 1;
+}
+
+/** The argument list of one fcTakeOwnership call (see takeOwnership.lua). */
+export function takeOwnershipArgs(
+  keys: StoreKeys,
+  take: { uuid: string; owner: string; at: Date; byField: string; atField: string },
+): string[] {
+  return [
+    keys.alert(take.uuid),
+    keys.ownedBy(take.owner),
+    take.uuid,
+    take.owner,
+    take.at.toISOString(),
+    String(take.at.getTime()),
+    keys.ownedPrefix,
+    take.byField,
+    take.atField,
+  ];
+}
+
+/** What takeOwnership.lua did. */
+export type TakeReply =
+  { kind: "taken"; previous: string | null } | { kind: "already" } | { kind: "missing" };
+
+const takeOwnershipReplySchema = z.union([
+  z
+    .tuple([z.literal("taken"), z.string()])
+    .transform(([, previous]): TakeReply => ({ kind: "taken", previous: previous || null })),
+  z.tuple([z.literal("already")]).transform((): TakeReply => ({ kind: "already" })),
+  z.tuple([z.literal("missing")]).transform((): TakeReply => ({ kind: "missing" })),
+]);
+
+export function takeOwnershipReply(reply: unknown): TakeReply {
+  return takeOwnershipReplySchema.parse(reply);
 }

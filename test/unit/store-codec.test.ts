@@ -51,6 +51,8 @@ describe("the alert state hash codec", () => {
       slackTs: null,
       postIntentAt: null,
       reportPostedAt: null,
+      ownerBy: null,
+      ownerAt: null,
     } satisfies AlertHash);
   });
 

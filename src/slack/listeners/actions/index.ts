@@ -10,14 +10,22 @@ import { buildReport } from "../../../report/report.js";
 import type { SlackRef, StoredAlert } from "../../../store/alert-store.js";
 import { SAFE_POST_OPTIONS } from "../../delivery.js";
 import { loadForMessage, renderStored, viewOf } from "../../render.js";
+import { publishHome } from "../../home.js";
 import type { ListenerDeps } from "../deps.js";
+import { tellPrivately } from "../open-modal.js";
+import { registerOwnership } from "./ownership.js";
 import { ResponderPolicy } from "./responders.js";
 
-interface Click {
+export interface Click {
   uuid: string;
   user: string;
+  /** None for a click on the Home tab or in a modal: the message is then found from the stored alert. */
   channel: string | undefined;
   messageTs: string | undefined;
+  /** For opening a modal (once, within 3 seconds). */
+  triggerId: string | undefined;
+  /** The click came from the clicker's Home tab, which is then published again. */
+  fromHome: boolean;
 }
 
 function clickOf(body: BlockAction, action: ButtonAction): Click {
@@ -26,12 +34,14 @@ function clickOf(body: BlockAction, action: ButtonAction): Click {
     user: body.user.id,
     channel: body.channel?.id ?? body.container?.channel_id,
     messageTs: body.message?.ts ?? body.container?.message_ts,
+    triggerId: body.trigger_id,
+    fromHome: body.view?.type === "home",
   };
 }
 
+/** Tells the clicker privately: ephemeral in the channel, or by direct message from the Home tab. */
 async function tell(client: WebClient, click: Click, text: string): Promise<void> {
-  if (!click.channel) return;
-  await client.chat.postEphemeral({ channel: click.channel, user: click.user, text, ...SAFE_POST_OPTIONS });
+  await tellPrivately(client, click, text);
 }
 
 /** Posts messages, in order, as replies in the thread of the alert's message. */
@@ -161,6 +171,7 @@ export function register(app: App, deps: ListenerDeps): void {
       const click = clickOf(body, action);
       try {
         await work(client, click);
+        if (click.fromHome) await publishHome(client, deps, click.user);
       } catch (error) {
         log.error({ err: error, uuid: click.uuid, action: action.action_id }, "button handler failed");
         await tell(
@@ -218,4 +229,5 @@ export function register(app: App, deps: ListenerDeps): void {
       await refresh(client, click.uuid, click);
     }),
   );
+  registerOwnership(app, deps, { handle, refresh, responders, tell });
 }

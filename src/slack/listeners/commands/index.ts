@@ -5,6 +5,7 @@ import {
   type LookupView,
   renderHelp,
   renderLookup,
+  renderMine,
   renderNotice,
   renderRecent,
 } from "../../../../blocks/lookup.js";
@@ -13,7 +14,7 @@ import { reportMessages } from "../../../../blocks/report.js";
 import { enrich } from "../../../enrich/enrich.js";
 import { ALERT_ID } from "../../../falco/schema.js";
 import { buildReport } from "../../../report/report.js";
-import { type StoredAlert, stateOf } from "../../../store/alert-store.js";
+import { isOpen, type StoredAlert, stateOf } from "../../../store/alert-store.js";
 import { getFollowingCopy } from "../../../store/copies.js";
 import type { ListenerDeps } from "../deps.js";
 
@@ -38,6 +39,8 @@ function lookupView(stored: StoredAlert, permalink: string | null): LookupView {
       acknowledgedAt: stored.acknowledgedAt,
       escalatedBy: stored.escalatedBy,
       escalatedAt: stored.escalatedAt,
+      ownedBy: stored.ownedBy,
+      ownedAt: stored.ownedAt,
     },
     state: stateOf(stored),
     permalink,
@@ -78,6 +81,8 @@ export async function answerFalcoCommand(
   text: string,
   deps: ListenerDeps,
   client: WebClient,
+  /** Who typed it: `/falco mine` lists their alerts. */
+  user?: string,
 ): Promise<SlackMessage[]> {
   const words = text.trim().split(/\s+/).filter(Boolean);
   const first = words[0]?.toLowerCase();
@@ -85,6 +90,11 @@ export async function answerFalcoCommand(
   if (first === "recent") {
     const alerts = await deps.store.recent(10);
     return [renderRecent(alerts.map((a) => lookupView(a, null)))];
+  }
+  if (first === "mine") {
+    if (!user) return [renderNotice("`/falco mine` needs to know who is asking.")];
+    const owned = (await deps.store.ownedBy(user)).filter(isOpen);
+    return [renderMine(owned.map((a) => lookupView(a, null)))];
   }
   if (first === "report") {
     if (!words[1]) return [renderHelp("Say which alert: `/falco report <uuid>`.")];
@@ -114,7 +124,7 @@ export function register(app: App, deps: ListenerDeps): void {
     // Acknowledge at once (Slack allows 3 seconds), then answer through the response_url.
     await ack();
     try {
-      for (const answer of await answerFalcoCommand(command.text ?? "", deps, client))
+      for (const answer of await answerFalcoCommand(command.text ?? "", deps, client, command.user_id))
         await respond({ response_type: "ephemeral", text: answer.text, blocks: answer.blocks });
     } catch (error) {
       deps.log.error({ err: error }, "/falco failed");
