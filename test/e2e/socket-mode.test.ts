@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LocalSlack } from "../../src/preview/local-slack.js";
-import { slashCommandPayload } from "../../src/preview/slack-requests.js";
+import { appHomeOpenedBody, slashCommandPayload } from "../../src/preview/slack-requests.js";
 import { exited, type Proc, ROOT, run } from "../../support/processes.js";
 import { dropPrefix, TEST_REDIS_URL, uniquePrefix, waitFor } from "../../support/redis.js";
 
@@ -63,5 +63,16 @@ describe("Socket Mode (SLACK_APP_TOKEN), the web process against a fake Slack", 
     const text = JSON.stringify(answer.body.blocks);
     expect(text).toContain("Fileless execution via memfd_create");
     expect(text).toContain(uuid);
+  });
+
+  it("publishes the Home tab for an app_home_opened event sent over the connection", async () => {
+    await slack.socketConnected();
+    const ack = await slack.sendEnvelope(
+      "events_api",
+      JSON.parse(appHomeOpenedBody({ userId: "U0BOB" })) as Record<string, unknown>,
+    );
+    expect(ack.envelope_id).toMatch(/^envelope-/);
+    await waitFor(() => slack.homes.get("U0BOB"), "the published Home tab");
+    expect(JSON.stringify(slack.homes.get("U0BOB")!.view)).toContain("50c4e700");
   });
 });
