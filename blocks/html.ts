@@ -104,20 +104,20 @@ function textHtml(t: TextObject): string {
 }
 
 /** A button that the preview page's script turns into a click on the real handlers. */
-function buttonHtml(b: ButtonElement, target: ButtonTarget): string {
+export function buttonHtml(b: ButtonElement, target: ButtonTarget): string {
   const style = b.style ? ` btn-${b.style}` : "";
+  const where =
+    "viewId" in target
+      ? ` data-view-id="${escapeHtml(target.viewId)}"`
+      : ` data-channel="${escapeHtml(target.channel)}" data-ts="${escapeHtml(target.ts)}"`;
   return (
     `<button type="button" class="btn${style}" data-action-id="${escapeHtml(b.action_id)}"` +
-    ` data-value="${escapeHtml(b.value ?? "")}" data-channel="${escapeHtml(target.channel)}"` +
-    ` data-ts="${escapeHtml(target.ts)}">${escapeHtml(b.text.text)}</button>`
+    ` data-value="${escapeHtml(b.value ?? "")}"${where}>${escapeHtml(b.text.text)}</button>`
   );
 }
 
-/** The message a button belongs to, so that a click can be sent as Slack would. */
-export interface ButtonTarget {
-  channel: string;
-  ts: string;
-}
+/** The message (or the modal or Home tab) a button belongs to, so that a click can be sent as Slack would. */
+export type ButtonTarget = { channel: string; ts: string } | { viewId: string };
 
 export function blocksToHtml(blocks: Block[], target: ButtonTarget): string {
   return blocks

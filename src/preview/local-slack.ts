@@ -101,6 +101,8 @@ export interface LocalSlackOptions {
   appToken?: string;
   /** Channels that exist from the start, with the names shown for them. */
   channels?: { id: string; name: string }[];
+  /** The workspace's people (and bots), as a users_select lists them. */
+  users?: { id: string; name: string }[];
   /** The app's Request URL (its /slack/events), where interactions in views and events are sent. */
   requestUrl?: string;
   /** How long a trigger id opens a view: Slack's 3 seconds when not given. */
@@ -154,6 +156,8 @@ export class LocalSlack extends EventEmitter {
   readonly responses: SlackResponse[] = [];
   /** Members of user groups, for usergroups.users.list. */
   readonly userGroups = new Map<string, string[]>();
+  /** The workspace's people (and bots), as a users_select lists them. */
+  readonly users: { id: string; name: string }[];
   /** When set, chat.postMessage answers 429 like Slack when a channel gets more than one per second. */
   perChannelLimit = false;
   /** 429 answers given by the per-channel limit. */
@@ -194,6 +198,7 @@ export class LocalSlack extends EventEmitter {
       options.permalink ??
       ((channel, ts) => `${LOCAL_WORKSPACE.url}archives/${channel}/p${ts.replace(".", "")}`);
     for (const { id, name } of options.channels ?? []) this.channel(id, name);
+    this.users = options.users ?? [];
   }
 
   get apiUrl(): string {
@@ -748,7 +753,7 @@ function viewObjectOf(v: LocalView): Record<string, unknown> {
 }
 
 /** A button in a view's blocks (in an actions block or as a section's accessory). */
-function findButton(
+export function findButton(
   blocks: unknown,
   actionId: string,
   value: string,
@@ -774,6 +779,15 @@ export const PREVIEW_USER = "UPREVIEW01";
 export const PREVIEW_ALERT_CHANNEL = "CPREVIEWALERTS";
 export const PREVIEW_ESCALATION_CHANNEL = "CPREVIEWESCAL";
 
+/** The people of preview mode's workspace; the bot is listed too, as Slack's user picker lists bots. */
+export const PREVIEW_USERS = [
+  { id: PREVIEW_USER, name: "you (preview user)" },
+  { id: "UPREVIEWALEX", name: "Alex Rivera" },
+  { id: "UPREVIEWSAM", name: "Sam Okafor" },
+  { id: "UPREVIEWKIM", name: "Kim Laine" },
+  { id: LOCAL_WORKSPACE.botUserId, name: "falco (bot)" },
+];
+
 /**
  * Preview mode's workspace: an alerts and an escalations channel, new messages echoed to the
  * terminal that runs `npm start`, and permalinks that point into the /preview page.
@@ -786,6 +800,7 @@ export function previewWorkspace(
       { id: PREVIEW_ALERT_CHANNEL, name: "falco-alerts" },
       { id: PREVIEW_ESCALATION_CHANNEL, name: "falco-escalations" },
     ],
+    users: PREVIEW_USERS,
     echo,
     permalink: (channel, ts) => `/preview#msg-${encodeURIComponent(channel)}-${ts.replace(".", "-")}`,
   });

@@ -15,14 +15,20 @@ export const PREVIEW_PAGE_HTML = `<!doctype html>
 <body>
 <header class="top">
   <h1>falco-chatops <span>local preview</span></h1>
-  <p>Messages as Slack would show them. The buttons and the <code>/falco</code> command run the app's real Slack handlers.</p>
+  <p>Messages, modals and the Home tab as Slack would show them. The buttons, forms and the <code>/falco</code> command run the app's real Slack handlers.</p>
   <div class="tools">
     <button type="button" id="demo" class="btn btn-primary">Send sample alerts</button>
     <form id="command-form"><label>/falco <input id="command" name="command" placeholder="recent" autocomplete="off"></label> <button type="submit" class="btn">Send</button></form>
     <span id="status" role="status"></span>
   </div>
 </header>
-<main id="workspace"><p class="empty">Loading…</p></main>
+<nav class="tabs" role="tablist" aria-label="Where to look">
+  <button type="button" role="tab" class="tab" id="tab-channels" aria-selected="true" aria-controls="workspace">Channels</button>
+  <button type="button" role="tab" class="tab" id="tab-home" aria-selected="false" aria-controls="home">Home</button>
+</nav>
+<main id="workspace" role="tabpanel" aria-labelledby="tab-channels"><p class="empty">Loading…</p></main>
+<main id="home" role="tabpanel" aria-labelledby="tab-home" hidden><p class="empty">Loading…</p></main>
+<div id="modal-root"></div>
 </body>
 </html>
 `;
@@ -33,6 +39,8 @@ export const PREVIEW_PAGE_SCRIPT = `"use strict";
   var query = token ? "?token=" + encodeURIComponent(token) : "";
   var statusLine = document.getElementById("status");
   var shown = -1;
+  var shownHome = null;
+  var shownModal = null;
 
   function status(text) { statusLine.textContent = text; }
 
@@ -57,15 +65,95 @@ export const PREVIEW_PAGE_SCRIPT = `"use strict";
       if (state.version === shown) return;
       shown = state.version;
       document.getElementById("workspace").innerHTML = state.html;
+      if (state.home !== shownHome) {
+        shownHome = state.home;
+        document.getElementById("home").innerHTML = state.home;
+      }
+      // Replaced only when the app changed it, so that a message arriving keeps what is being typed.
+      if (state.modal !== shownModal) {
+        shownModal = state.modal;
+        document.getElementById("modal-root").innerHTML = state.modal || "";
+        var first = document.querySelector("#modal-form .bk-control, #modal-form input");
+        if (first) first.focus();
+      }
       document.body.setAttribute("data-version", String(state.version));
     }).catch(function (error) { status("Could not load the messages: " + error.message); });
   }
 
+  function showTab(home) {
+    document.getElementById("tab-home").setAttribute("aria-selected", home ? "true" : "false");
+    document.getElementById("tab-channels").setAttribute("aria-selected", home ? "false" : "true");
+    document.getElementById("home").hidden = !home;
+    document.getElementById("workspace").hidden = home;
+  }
+
+  document.getElementById("tab-channels").addEventListener("click", function () { showTab(false); });
+  document.getElementById("tab-home").addEventListener("click", function () {
+    showTab(true);
+    status("Opening the Home tab…");
+    post("/preview/home").then(function () { status(""); })
+      .catch(function (error) { status("Opening the Home tab failed: " + error.message); });
+  });
+
+  /** What one input block holds, as the page sends it: a string, a list (checkboxes) or null. */
+  function inputValue(input) {
+    var type = input.getAttribute("data-type");
+    if (type === "checkboxes") {
+      return Array.prototype.map.call(input.querySelectorAll("input:checked"), function (c) { return c.value; });
+    }
+    if (type === "radio_buttons") {
+      var checked = input.querySelector("input:checked");
+      return checked ? checked.value : null;
+    }
+    var control = input.querySelector(".bk-control");
+    return control && control.value !== "" ? control.value : null;
+  }
+
+  document.addEventListener("submit", function (event) {
+    if (event.target.id !== "modal-form") return;
+    event.preventDefault();
+    var modal = event.target.closest("[data-view-id]");
+    var values = {};
+    var missing = false;
+    Array.prototype.forEach.call(event.target.querySelectorAll(".bk-input"), function (input) {
+      var value = inputValue(input);
+      var empty = value === null || (Array.isArray(value) && value.length === 0);
+      var error = input.querySelector(".bk-error");
+      // Slack's client refuses an empty required input itself, before the app hears of it.
+      if (empty && input.getAttribute("data-required") === "true") {
+        missing = true;
+        input.classList.add("has-error");
+        error.textContent = "Please complete this required field.";
+      }
+      var blockId = input.getAttribute("data-block-id");
+      values[blockId] = values[blockId] || {};
+      values[blockId][input.getAttribute("data-action-id")] = value;
+    });
+    if (missing) return;
+    status("Sending the form to the app…");
+    post("/preview/submit", { viewId: modal.getAttribute("data-view-id"), values: values })
+      .then(function (answer) { status(answer.action === "errors" ? "The app asked for changes." : ""); })
+      .catch(function (error) { status("The form failed: " + error.message); });
+  });
+
   document.addEventListener("click", function (event) {
+    if (event.target.closest("[data-modal-close]")) {
+      post("/preview/close-modal").catch(function (error) { status("Closing failed: " + error.message); });
+      return;
+    }
     var button = event.target.closest("button[data-action-id]");
     if (!button) return;
     button.disabled = true;
     status("Sending the click to the app…");
+    if (button.hasAttribute("data-view-id")) {
+      post("/preview/view-click", {
+        viewId: button.getAttribute("data-view-id"),
+        actionId: button.getAttribute("data-action-id"),
+        value: button.getAttribute("data-value")
+      }).then(function () { status(""); })
+        .catch(function (error) { status("The click failed: " + error.message); button.disabled = false; });
+      return;
+    }
     post("/preview/click", {
       channel: button.getAttribute("data-channel"),
       ts: button.getAttribute("data-ts"),
@@ -132,4 +220,23 @@ pre { background: #f8f8f8; border: 1px solid #e4e4e4; border-radius: 4px; paddin
 .thread summary { cursor: pointer; color: #1264a3; font-size: 13px; }
 .empty { color: var(--muted); }
 a { color: #1264a3; }
+.tabs { max-width: 920px; margin: 12px auto 0; padding: 0 20px; display: flex; gap: 4px; }
+.tab { font: inherit; font-size: 14px; padding: 6px 14px; border: 1px solid var(--line); border-bottom: 0; border-radius: 6px 6px 0 0; background: #eee; cursor: pointer; }
+.tab[aria-selected="true"] { background: #fff; font-weight: 700; }
+.home { background: #fff; border: 1px solid var(--line); border-radius: 8px; margin: 16px 0; padding: 8px 16px 16px; }
+.modal-backdrop { position: fixed; inset: 0; background: rgba(0, 0, 0, .45); display: flex; align-items: flex-start; justify-content: center; padding-top: 8vh; z-index: 10; }
+.modal { background: #fff; border-radius: 8px; width: min(520px, 94vw); max-height: 84vh; display: flex; flex-direction: column; box-shadow: 0 18px 48px rgba(0, 0, 0, .35); }
+.modal-head { padding: 14px 20px; border-bottom: 1px solid var(--line); }
+.modal-head h2 { margin: 0; font-size: 20px; }
+.modal-body { padding: 12px 20px; overflow: auto; }
+.modal-foot { padding: 12px 20px; border-top: 1px solid var(--line); display: flex; gap: 8px; justify-content: flex-end; }
+.bk-input { margin: 12px 0; }
+.bk-label { display: block; font-weight: 700; margin-bottom: 4px; }
+.bk-optional { font-weight: 400; color: var(--muted); }
+.bk-control { font: inherit; width: 100%; padding: 6px 8px; border: 1px solid #bbb; border-radius: 4px; }
+.bk-choice { display: block; }
+.bk-hint { font-size: 13px; color: var(--muted); margin: 4px 0 0; }
+.bk-error { font-size: 13px; color: var(--red); margin: 4px 0 0; }
+.bk-error:empty { display: none; }
+.has-error .bk-control { border-color: var(--red); }
 `;

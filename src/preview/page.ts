@@ -1,11 +1,39 @@
 import express, { type Request, type RequestHandler, type Response } from "express";
 import type { Logger } from "pino";
+import { z } from "zod";
 import { blocksToHtml, mrkdwnToHtml } from "../../blocks/html.js";
+import { homeHtml, modalHtml, NO_HOME_HTML } from "../../blocks/view-html.js";
 import { escapeHtml } from "../report/html.js";
 import { runDemo } from "../cli/demo.js";
-import { type LocalChannel, type LocalMessage, type LocalSlack, PREVIEW_USER } from "./local-slack.js";
+import {
+  findButton,
+  type LocalChannel,
+  type LocalMessage,
+  type LocalSlack,
+  PREVIEW_USER,
+} from "./local-slack.js";
 import { blockActionsBody, signedHeaders, slashCommandBody } from "./slack-requests.js";
 import { PREVIEW_PAGE_CSS, PREVIEW_PAGE_HTML, PREVIEW_PAGE_SCRIPT } from "./page-assets.js";
+import { FormValueError, viewStateValues } from "./view-state.js";
+
+/** What the page's modal form sends: block id → action id → a control's value. */
+const formValues = z.record(
+  z.string().max(255),
+  z.record(
+    z.string().max(255),
+    z.union([z.string().max(3000), z.array(z.string().max(150)).max(10), z.null()]),
+  ),
+);
+
+/** The preview user's open modal and Home tab, as HTML (null: none open / none published). */
+export function viewsHtml(local: LocalSlack): { modal: string | null; home: string } {
+  const modal = local.openModal(PREVIEW_USER);
+  const home = local.homes.get(PREVIEW_USER);
+  return {
+    modal: modal ? modalHtml(modal, local.users) : null,
+    home: home ? homeHtml(home, local.users) : NO_HOME_HTML,
+  };
+}
 
 export interface PreviewDeps {
   local: LocalSlack;
@@ -94,7 +122,7 @@ export function previewRoutes(deps: PreviewDeps): express.Router {
 
   router.get("/preview/state", deps.auth, (_req, res) => {
     securityHeaders(res);
-    res.json({ version: local.version, html: workspaceHtml(local) });
+    res.json({ version: local.version, html: workspaceHtml(local), ...viewsHtml(local) });
   });
 
   router.get("/preview/events", deps.auth, (req, res) => {
@@ -180,6 +208,71 @@ export function previewRoutes(deps: PreviewDeps): express.Router {
     try {
       const answer = await toSlackEvents(req, body);
       res.status(answer.status === 200 ? 200 : 502).json({ slackEvents: answer.status });
+    } catch (error) {
+      res.status(502).json({ error: (error as Error).message });
+    }
+  });
+
+  router.post("/preview/submit", deps.auth, requireJson, json, async (req, res) => {
+    const { viewId, values } = (req.body ?? {}) as Record<string, unknown>;
+    const modal = local.openModal(PREVIEW_USER);
+    if (typeof viewId !== "string" || !modal || modal.id !== viewId)
+      return res
+        .status(409)
+        .json({ error: "viewId is not the open modal: it was closed or replaced; reload the page" });
+    const form = formValues.safeParse(values ?? {});
+    if (!form.success)
+      return res.status(400).json({
+        error: `values must map block ids to action ids to a string, a list of strings or null (${form.error.issues[0]?.path.join(".") ?? ""})`,
+      });
+    let state;
+    try {
+      state = viewStateValues(modal.view, form.data, new Set(local.users.map((u) => u.id)));
+    } catch (error) {
+      if (error instanceof FormValueError) return res.status(400).json({ error: error.message });
+      throw error;
+    }
+    try {
+      const outcome = await local.submitView(PREVIEW_USER, state);
+      res.status(outcome.status === 200 ? 200 : 502).json(outcome);
+    } catch (error) {
+      log.error({ err: error }, "preview: could not send the submission to this server's /slack/events");
+      res.status(502).json({ error: (error as Error).message });
+    }
+  });
+
+  router.post("/preview/view-click", deps.auth, requireJson, json, async (req, res) => {
+    const { viewId, actionId, value } = (req.body ?? {}) as Record<string, unknown>;
+    for (const [name, v] of Object.entries({ viewId, actionId, value }))
+      if (typeof v !== "string" || v.length === 0 || v.length > 200)
+        return res
+          .status(400)
+          .json({ error: `${name} must be a non-empty string of at most 200 characters` });
+    const view = local.view(viewId as string);
+    if (!view || view.user !== PREVIEW_USER)
+      return res.status(404).json({ error: `no view ${String(viewId)}` });
+    if (!findButton(view.view.blocks, actionId as string, value as string))
+      return res.status(400).json({ error: `the view has no button ${String(actionId)}` });
+    try {
+      const status = await local.clickInView(PREVIEW_USER, view.id, {
+        actionId: actionId as string,
+        value: value as string,
+      });
+      res.status(status === 200 ? 200 : 502).json({ slackEvents: status });
+    } catch (error) {
+      log.error({ err: error }, "preview: could not send the click to this server's /slack/events");
+      res.status(502).json({ error: (error as Error).message });
+    }
+  });
+
+  router.post("/preview/close-modal", deps.auth, requireJson, (_req, res) => {
+    local.closeModal(PREVIEW_USER);
+    res.json({ closed: true });
+  });
+
+  router.post("/preview/home", deps.auth, requireJson, async (_req, res) => {
+    try {
+      res.status(200).json({ slackEvents: await local.openHome(PREVIEW_USER) });
     } catch (error) {
       res.status(502).json({ error: (error as Error).message });
     }

@@ -69,6 +69,7 @@ describe.skipIf(!HAVE_CHROMIUM)("the /preview page in headless Chromium (skipped
       state: string;
       acknowledgedBy: string | null;
       escalatedBy: string | null;
+      ownedBy: string | null;
       group: { occurrences: number } | null;
     };
 
@@ -122,6 +123,68 @@ describe.skipIf(!HAVE_CHROMIUM)("the /preview page in headless Chromium (skipped
     await memfd.locator("details.thread").waitFor();
 
     await page.screenshot({ path: resolve(ARTIFACTS, "preview-after-clicks.png"), fullPage: true });
+  }, 60_000);
+
+  it("renders the Assign… modal as Slack would, shows errors under its input, and submits it to the app", async () => {
+    const alert = message("Console Root Login Without MFA");
+    const uuid = (await alert.getByRole("button", { name: "Assign…" }).getAttribute("data-value"))!;
+    await alert.getByRole("button", { name: "Assign…" }).click();
+    const dialog = page.getByRole("dialog", { name: "Assign alert" });
+    await dialog.waitFor();
+    const owner = dialog.getByLabel("Owner");
+    expect(await owner.locator("option").allInnerTexts()).toEqual(
+      expect.arrayContaining(["you (preview user)", "Alex Rivera", "falco (bot)"]),
+    );
+
+    // Nothing picked: Slack's client asks for it without sending anything.
+    await dialog.getByRole("button", { name: "Assign" }).click();
+    await dialog.getByText("Please complete this required field.").waitFor();
+    expect((await alertJson(uuid)).ownedBy ?? null).toBeNull();
+
+    // The app's own error, from its answer to the submission, under the input it names.
+    await owner.selectOption({ label: "falco (bot)" });
+    await dialog.getByRole("button", { name: "Assign" }).click();
+    await dialog
+      .locator(".bk-input .bk-error", { hasText: "The bot cannot own an alert. Pick a person." })
+      .waitFor();
+    expect((await alertJson(uuid)).ownedBy ?? null).toBeNull();
+
+    await dialog.getByLabel("Owner").selectOption({ label: "Alex Rivera" });
+    await dialog.getByRole("button", { name: "Assign" }).click();
+    await dialog.waitFor({ state: "detached" });
+    await alert.getByText("Owned by @UPREVIEWALEX").waitFor();
+    expect((await alertJson(uuid)).ownedBy).toBe("UPREVIEWALEX");
+
+    // Cancel closes without a word to the app.
+    await alert.getByRole("button", { name: "Assign…" }).click();
+    await dialog.waitFor();
+    await dialog.getByRole("button", { name: "Cancel" }).click();
+    await dialog.waitFor({ state: "detached" });
+    expect((await alertJson(uuid)).ownedBy).toBe("UPREVIEWALEX");
+    await page.screenshot({ path: resolve(ARTIFACTS, "preview-assigned.png"), fullPage: true });
+  }, 60_000);
+
+  it("shows the Home tab the app publishes, whose buttons act and refresh it", async () => {
+    await page.getByRole("tab", { name: "Home" }).click();
+    const home = page.locator("#home .home");
+    await home.waitFor();
+    expect(await home.innerText()).toContain("Console Root Login Without MFA");
+    const memfdRow = home.locator(".bk-section", { hasText: "Fileless execution via memfd_create" }).first();
+    await memfdRow.waitFor();
+    const uuid = (await home
+      .locator(".bk-actions button", { hasText: "Take it" })
+      .first()
+      .getAttribute("data-value"))!;
+    await home.locator(`.bk-actions button[data-value="${uuid}"]`, { hasText: "Take it" }).first().click();
+    await waitFor(async () => (await alertJson(uuid)).ownedBy === "UPREVIEW01", "taken from the Home tab");
+    // Republished: the alert is now under Yours, with no Take it for its owner.
+    await page.locator("#home .bk-section", { hasText: "Owned by @UPREVIEW01" }).first().waitFor();
+    expect(
+      await page.locator(`#home .bk-actions button[data-value="${uuid}"]`, { hasText: "Take it" }).count(),
+    ).toBe(0);
+    await page.screenshot({ path: resolve(ARTIFACTS, "preview-home.png"), fullPage: true });
+    await page.getByRole("tab", { name: "Channels" }).click();
+    await page.locator("#workspace").waitFor({ state: "visible" });
   }, 60_000);
 
   it("shows hostile alert text as text: no markup, no pings, no links", async () => {
