@@ -46,14 +46,18 @@ function emphasis(html: string): string {
 const CONTROL =
   /<(!date\^\d+\^[^|>]*\|[^>]*|https?:\/\/[^|>\s]+(?:\|[^>]*)?|@[UW][A-Z0-9]+|#C[A-Z0-9]+(?:\|[^>]*)?)>/g;
 
-function control(inner: string): string {
+/** Display names of the workspace's people by user id, for mentions; a mention of anyone else shows the id. */
+export type UserNames = ReadonlyMap<string, string>;
+
+function control(inner: string, names?: UserNames): string {
   if (inner.startsWith("!date^")) {
     const [, seconds] = inner.split("^");
     const fallback = inner.slice(inner.indexOf("|") + 1);
     const iso = new Date(Number(seconds) * 1000).toISOString();
     return `<time datetime="${escapeHtml(iso)}">${escapeHtml(unescapeSlack(fallback))}</time>`;
   }
-  if (inner.startsWith("@")) return `<span class="mention">@${escapeHtml(inner.slice(1))}</span>`;
+  if (inner.startsWith("@"))
+    return `<span class="mention">@${escapeHtml(names?.get(inner.slice(1)) ?? inner.slice(1))}</span>`;
   if (inner.startsWith("#")) {
     const [id, name] = inner.slice(1).split("|");
     return `<span class="mention">#${escapeHtml(unescapeSlack(name ?? id!))}</span>`;
@@ -76,31 +80,31 @@ function inline(text: string): string {
     .join("");
 }
 
-function withControls(text: string): string {
+function withControls(text: string, names?: UserNames): string {
   let out = "";
   let last = 0;
   for (const m of text.matchAll(CONTROL)) {
     out += inline(text.slice(last, m.index));
-    out += control(m[1]!);
+    out += control(m[1]!, names);
     last = m.index + m[0].length;
   }
   return out + inline(text.slice(last));
 }
 
 /** A mrkdwn text as HTML: ```preformatted``` blocks first, then inline markup, newlines as <br>. */
-export function mrkdwnToHtml(text: string): string {
+export function mrkdwnToHtml(text: string, names?: UserNames): string {
   return text
     .split(/```([\s\S]*?)```/)
     .map((part, i) =>
       i % 2 === 1
         ? `<pre>${escapeHtml(unescapeSlack(part))}</pre>`
-        : withControls(part).replaceAll("\n", "<br>"),
+        : withControls(part, names).replaceAll("\n", "<br>"),
     )
     .join("");
 }
 
-function textHtml(t: TextObject): string {
-  return t.type === "mrkdwn" ? mrkdwnToHtml(t.text) : escapeHtml(t.text);
+function textHtml(t: TextObject, names?: UserNames): string {
+  return t.type === "mrkdwn" ? mrkdwnToHtml(t.text, names) : escapeHtml(t.text);
 }
 
 /** A button that the preview page's script turns into a click on the real handlers. */
@@ -119,21 +123,21 @@ export function buttonHtml(b: ButtonElement, target: ButtonTarget): string {
 /** The message (or the modal or Home tab) a button belongs to, so that a click can be sent as Slack would. */
 export type ButtonTarget = { channel: string; ts: string } | { viewId: string };
 
-export function blocksToHtml(blocks: Block[], target: ButtonTarget): string {
+export function blocksToHtml(blocks: Block[], target: ButtonTarget, names?: UserNames): string {
   return blocks
     .map((b) => {
       switch (b.type) {
         case "header":
           return `<h3 class="bk-header">${emoji(escapeHtml(b.text.text))}</h3>`;
         case "section": {
-          const text = b.text ? `<div class="bk-text">${textHtml(b.text)}</div>` : "";
+          const text = b.text ? `<div class="bk-text">${textHtml(b.text, names)}</div>` : "";
           const fields = b.fields?.length
-            ? `<div class="bk-fields">${b.fields.map((f) => `<div class="bk-field">${textHtml(f)}</div>`).join("")}</div>`
+            ? `<div class="bk-fields">${b.fields.map((f) => `<div class="bk-field">${textHtml(f, names)}</div>`).join("")}</div>`
             : "";
           return `<section class="bk-section">${text}${fields}</section>`;
         }
         case "context":
-          return `<div class="bk-context">${b.elements.map((e) => `<span>${textHtml(e)}</span>`).join("")}</div>`;
+          return `<div class="bk-context">${b.elements.map((e) => `<span>${textHtml(e, names)}</span>`).join("")}</div>`;
         case "actions":
           return `<div class="bk-actions">${b.elements.map((e) => buttonHtml(e, target)).join("")}</div>`;
         case "divider":

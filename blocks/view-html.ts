@@ -1,5 +1,5 @@
 import { escapeHtml } from "../src/report/html.js";
-import { blocksToHtml, buttonHtml } from "./html.js";
+import { blocksToHtml, buttonHtml, type UserNames } from "./html.js";
 import type { Block, ButtonElement } from "./limits.js";
 
 /*
@@ -16,9 +16,16 @@ export interface WorkspaceUser {
   name: string;
 }
 
+/** The people's names by id, for mentions. */
+export function namesOf(users: WorkspaceUser[]): UserNames {
+  return new Map(users.map((u) => [u.id, u.name]));
+}
+
 /** A modal or Home tab as the local workspace holds it. */
 export interface ViewForHtml {
   id: string;
+  /** Changes whenever the app replaces the view (an errors answer keeps it). */
+  hash?: string;
   type: "modal" | "home";
   view: Record<string, unknown>;
   /** The app's answer to the last submission: block id → message shown under that input. */
@@ -120,7 +127,7 @@ function viewBlocksHtml(view: ViewForHtml, users: WorkspaceUser[]): string {
   return blocks
     .map((b, i) => {
       if (b.type === "input") return inputHtml(b, i, errors, users);
-      const html = blocksToHtml([b as Block], { viewId: view.id });
+      const html = blocksToHtml([b as Block], { viewId: view.id }, namesOf(users));
       const accessory = b.type === "section" && (b.accessory as Json | undefined)?.type === "button";
       return accessory
         ? `<div class="bk-with-accessory">${html}${buttonHtml(b.accessory as ButtonElement, { viewId: view.id })}</div>`
@@ -136,7 +143,7 @@ export function modalHtml(view: ViewForHtml, users: WorkspaceUser[]): string {
   const submit = textOf(view.view.submit);
   return (
     `<div class="modal-backdrop">` +
-    `<div class="modal" role="dialog" aria-modal="true" aria-labelledby="modal-title" data-view-id="${escapeHtml(view.id)}">` +
+    `<div class="modal" role="dialog" aria-modal="true" aria-labelledby="modal-title" data-view-id="${escapeHtml(view.id)}" data-view-hash="${escapeHtml(view.hash ?? "")}">` +
     `<header class="modal-head"><h2 id="modal-title">${title}</h2></header>` +
     `<form class="modal-body" id="modal-form" novalidate>${viewBlocksHtml(view, users)}</form>` +
     `<footer class="modal-foot"><button type="button" class="btn" data-modal-close>${close}</button>` +

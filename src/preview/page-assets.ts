@@ -57,6 +57,37 @@ export const PREVIEW_PAGE_SCRIPT = `"use strict";
     });
   }
 
+  /**
+   * The same view with the app's errors (Slack keeps the view and what was entered, and shows each
+   * error under its input), or another view, which replaces it.
+   */
+  function showModal(html) {
+    var root = document.getElementById("modal-root");
+    var current = root.querySelector(".modal");
+    var next = document.createElement("template");
+    next.innerHTML = html;
+    var incoming = next.content.querySelector(".modal");
+    var same = current && incoming &&
+      current.getAttribute("data-view-id") === incoming.getAttribute("data-view-id") &&
+      current.getAttribute("data-view-hash") === incoming.getAttribute("data-view-hash");
+    if (!same) {
+      root.innerHTML = html;
+      var first = root.querySelector("#modal-form .bk-control, #modal-form input");
+      if (first) first.focus();
+      return;
+    }
+    Array.prototype.forEach.call(incoming.querySelectorAll(".bk-input"), function (input) {
+      var blockId = input.getAttribute("data-block-id");
+      var here = Array.prototype.find.call(current.querySelectorAll(".bk-input"), function (el) {
+        return el.getAttribute("data-block-id") === blockId;
+      });
+      if (!here) return;
+      var message = input.querySelector(".bk-error").textContent;
+      here.querySelector(".bk-error").textContent = message;
+      here.classList.toggle("has-error", message !== "");
+    });
+  }
+
   function load() {
     return fetch("/preview/state" + query).then(function (res) {
       if (!res.ok) throw new Error("HTTP " + res.status);
@@ -72,9 +103,7 @@ export const PREVIEW_PAGE_SCRIPT = `"use strict";
       // Replaced only when the app changed it, so that a message arriving keeps what is being typed.
       if (state.modal !== shownModal) {
         shownModal = state.modal;
-        document.getElementById("modal-root").innerHTML = state.modal || "";
-        var first = document.querySelector("#modal-form .bk-control, #modal-form input");
-        if (first) first.focus();
+        showModal(state.modal || "");
       }
       document.body.setAttribute("data-version", String(state.version));
     }).catch(function (error) { status("Could not load the messages: " + error.message); });
@@ -119,6 +148,8 @@ export const PREVIEW_PAGE_SCRIPT = `"use strict";
       var value = inputValue(input);
       var empty = value === null || (Array.isArray(value) && value.length === 0);
       var error = input.querySelector(".bk-error");
+      error.textContent = "";
+      input.classList.remove("has-error");
       // Slack's client refuses an empty required input itself, before the app hears of it.
       if (empty && input.getAttribute("data-required") === "true") {
         missing = true;

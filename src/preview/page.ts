@@ -1,8 +1,8 @@
 import express, { type Request, type RequestHandler, type Response } from "express";
 import type { Logger } from "pino";
 import { z } from "zod";
-import { blocksToHtml, mrkdwnToHtml } from "../../blocks/html.js";
-import { homeHtml, modalHtml, NO_HOME_HTML } from "../../blocks/view-html.js";
+import { blocksToHtml, mrkdwnToHtml, type UserNames } from "../../blocks/html.js";
+import { homeHtml, modalHtml, namesOf, NO_HOME_HTML } from "../../blocks/view-html.js";
 import { escapeHtml } from "../report/html.js";
 import { runDemo } from "../cli/demo.js";
 import {
@@ -56,13 +56,13 @@ function timeOf(ts: string): string {
   return `<time datetime="${d.toISOString()}">${d.toISOString().slice(11, 19)}</time>`;
 }
 
-function messageHtml(channel: LocalChannel, m: LocalMessage, reply = false): string {
+function messageHtml(channel: LocalChannel, m: LocalMessage, names: UserNames, reply = false): string {
   const id = `msg-${channel.id}-${m.ts.replace(".", "-")}`;
   const body = m.blocks.length
-    ? blocksToHtml(m.blocks, { channel: channel.id, ts: m.ts })
-    : `<div class="bk-text">${mrkdwnToHtml(m.text)}</div>`;
+    ? blocksToHtml(m.blocks, { channel: channel.id, ts: m.ts }, names)
+    : `<div class="bk-text">${mrkdwnToHtml(m.text, names)}</div>`;
   const replies = m.replies.length
-    ? `<details class="thread" open><summary>${m.replies.length} ${m.replies.length === 1 ? "reply" : "replies"}</summary>${m.replies.map((r) => messageHtml(channel, r, true)).join("")}</details>`
+    ? `<details class="thread" open><summary>${m.replies.length} ${m.replies.length === 1 ? "reply" : "replies"}</summary>${m.replies.map((r) => messageHtml(channel, r, names, true)).join("")}</details>`
     : "";
   return (
     `<article class="msg${reply ? " reply" : ""}" id="${escapeHtml(id)}" data-ts="${escapeHtml(m.ts)}">` +
@@ -73,16 +73,17 @@ function messageHtml(channel: LocalChannel, m: LocalMessage, reply = false): str
 
 /** The local workspace as HTML: every value in it was escaped by the Block Kit renderer. */
 export function workspaceHtml(local: LocalSlack): string {
+  const names = namesOf(local.users);
   return [...local.channels.values()]
     .map((c) => {
       const ephemerals = c.ephemerals
         .slice(-5)
         .map(
           (e) =>
-            `<div class="ephemeral"><span class="only-you">Only visible to you</span>${e.blocks.length ? blocksToHtml(e.blocks, { channel: c.id, ts: "" }) : `<div class="bk-text">${mrkdwnToHtml(e.text)}</div>`}</div>`,
+            `<div class="ephemeral"><span class="only-you">Only visible to you</span>${e.blocks.length ? blocksToHtml(e.blocks, { channel: c.id, ts: "" }, names) : `<div class="bk-text">${mrkdwnToHtml(e.text, names)}</div>`}</div>`,
         )
         .join("");
-      const messages = c.messages.map((m) => messageHtml(c, m)).join("");
+      const messages = c.messages.map((m) => messageHtml(c, m, names)).join("");
       return (
         `<section class="channel" id="ch-${escapeHtml(c.id)}"><h2># ${escapeHtml(c.name)}</h2>` +
         `${messages || '<p class="empty">No messages yet.</p>'}${ephemerals}</section>`

@@ -147,12 +147,15 @@ describe.skipIf(!HAVE_CHROMIUM)("the /preview page in headless Chromium (skipped
     await dialog
       .locator(".bk-input .bk-error", { hasText: "The bot cannot own an alert. Pick a person." })
       .waitFor();
+    await page.screenshot({ path: resolve(ARTIFACTS, "preview-modal-error.png") });
+    // As in Slack, the form keeps what was entered beside the error.
+    expect(await owner.inputValue()).toBe("U0LOCALBOT");
     expect((await alertJson(uuid)).ownedBy ?? null).toBeNull();
 
     await dialog.getByLabel("Owner").selectOption({ label: "Alex Rivera" });
     await dialog.getByRole("button", { name: "Assign" }).click();
     await dialog.waitFor({ state: "detached" });
-    await alert.getByText("Owned by @UPREVIEWALEX").waitFor();
+    await alert.getByText("Owned by @Alex Rivera").waitFor();
     expect((await alertJson(uuid)).ownedBy).toBe("UPREVIEWALEX");
 
     // Cancel closes without a word to the app.
@@ -178,7 +181,7 @@ describe.skipIf(!HAVE_CHROMIUM)("the /preview page in headless Chromium (skipped
     await home.locator(`.bk-actions button[data-value="${uuid}"]`, { hasText: "Take it" }).first().click();
     await waitFor(async () => (await alertJson(uuid)).ownedBy === "UPREVIEW01", "taken from the Home tab");
     // Republished: the alert is now under Yours, with no Take it for its owner.
-    await page.locator("#home .bk-section", { hasText: "Owned by @UPREVIEW01" }).first().waitFor();
+    await page.locator("#home .bk-section", { hasText: "Owned by @you (preview user)" }).first().waitFor();
     expect(
       await page.locator(`#home .bk-actions button[data-value="${uuid}"]`, { hasText: "Take it" }).count(),
     ).toBe(0);

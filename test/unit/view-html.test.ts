@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { homeHtml, modalHtml } from "../../blocks/view-html.js";
+import { mrkdwnToHtml } from "../../blocks/html.js";
+import { homeHtml, modalHtml, namesOf } from "../../blocks/view-html.js";
 import { FormValueError, viewStateValues } from "../../src/preview/view-state.js";
 
 const HOSTILE = `<img src=x onerror="alert(1)"> "quoted" & <script>`;
@@ -115,6 +116,15 @@ describe("modals and the Home tab as HTML", () => {
     expect(html).not.toContain("<img");
     expect(html).not.toContain("<script");
     expect(html).toContain("&lt;img src=x onerror=&quot;alert(1)&quot;&gt;");
+  });
+
+  it("names the workspace's people in mentions, as text, and shows anyone else's id", () => {
+    const names = namesOf(users);
+    expect(mrkdwnToHtml("Owned by <@U0ALEX>", names)).toBe('Owned by <span class="mention">@Alex</span>');
+    expect(mrkdwnToHtml("<@U0SAM>", names)).toBe(
+      '<span class="mention">@&lt;img src=x onerror=&quot;alert(1)&quot;&gt; &quot;quoted&quot; &amp; &lt;script&gt;</span>',
+    );
+    expect(mrkdwnToHtml("<@U0OTHER>", names)).toBe('<span class="mention">@U0OTHER</span>');
   });
 
   it("sends Home tab buttons as clicks in the view", () => {
