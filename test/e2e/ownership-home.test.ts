@@ -114,6 +114,15 @@ describe("Take it, Assign… and /falco mine", () => {
     expect((await alertJson(h, uuid)).ownedBy).toBe("U0BOB");
     expect(await answerTo(h, "mine", "U0BOB")).toContain(uuid.slice(0, 8));
     expect(await answerTo(h, "mine", "U0ALICE")).toContain("You own no open alerts");
+    // The take-over moved the alert between the two indexes, not only the hash's owner.
+    const keys = new StoreKeys(h.prefix);
+    const redis = new Redis(TEST_REDIS_URL);
+    try {
+      expect(await redis.zrange(keys.ownedBy("U0ALICE"), 0, -1)).toEqual([]);
+      expect(await redis.zrange(keys.ownedBy("U0BOB"), 0, -1)).toEqual([uuid]);
+    } finally {
+      redis.disconnect();
+    }
   });
 
   it("assigns through a modal with a user picker; an empty or bot pick shows an error and changes nothing", async () => {
@@ -163,6 +172,26 @@ describe("Take it, Assign… and /falco mine", () => {
     const again = await waitFor(() => h.slack!.openModal("U0CAROL"), "the modal again");
     expect(allText(again.view)).toContain('"initial_user":"U0DAVE"');
     h.slack!.closeModal("U0CAROL");
+  });
+
+  it("leaves simultaneous takes with one owner, listed in that owner's index only", async () => {
+    const { uuid, ts } = await ingest(h, withUuid(memfd, "0a0e0000-0000-4000-8000-000000000005"));
+    const users = ["U0P1", "U0P2", "U0P3", "U0P4"];
+    await Promise.all(users.map((u) => h.click(ACTIONS.take, uuid, u, ts)));
+    await waitFor(
+      () => users.every((u) => threadOf(h, ts).some((t) => t.startsWith(`<@${u}> took it`))),
+      "each take in the thread",
+    );
+    const owner = (await alertJson(h, uuid)).ownedBy as string;
+    expect(users).toContain(owner);
+    const keys = new StoreKeys(h.prefix);
+    const redis = new Redis(TEST_REDIS_URL);
+    try {
+      for (const u of users)
+        expect(await redis.zrange(keys.ownedBy(u), 0, -1), u).toEqual(u === owner ? [uuid] : []);
+    } finally {
+      redis.disconnect();
+    }
   });
 
   it("drops alerts that expired from /falco mine and from the owner's index", async () => {
@@ -339,5 +368,19 @@ describe("SLACK_ALLOWED_RESPONDERS and ownership", () => {
 
     expect(await h.slack!.submitView("U0LEAD", picked("U0LEAD"))).toMatchObject({ action: "closed" });
     expect((await alertJson(h, uuid)).ownedBy).toBe("U0LEAD");
+  });
+
+  it("refuses a click on the Home tab by direct message, and changes nothing", async () => {
+    const { uuid } = await ingest(h, withUuid(memfd, "a110ed00-0000-4000-8000-000000000002"));
+    await h.slack!.openHome("U0STRANGER");
+    const home = await waitFor(() => h.slack!.homes.get("U0STRANGER"), "the stranger's Home tab");
+    await h.slack!.clickInView("U0STRANGER", home.id, { actionId: ACTIONS.take, value: uuid });
+    await h.slack!.clickInView("U0STRANGER", home.id, { actionId: ACTIONS.acknowledge, value: uuid });
+    const dms = await waitFor(() => {
+      const sent = h.slack!.callsOf("chat.postMessage").filter((c) => c.args.channel === "U0STRANGER");
+      return sent.length === 2 ? sent : null;
+    }, "two refusals by direct message");
+    for (const dm of dms) expect(String(dm.args.text)).toContain("SLACK_ALLOWED_RESPONDERS");
+    expect(await alertJson(h, uuid)).toMatchObject({ ownedBy: null, state: "new" });
   });
 });
