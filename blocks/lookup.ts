@@ -9,7 +9,7 @@ import type { TriageState } from "./triage.js";
 export interface LookupView {
   alert: FalcoAlert;
   triage: TriageState;
-  state: "new" | "acknowledged" | "escalated";
+  state: "new" | "acknowledged" | "escalated" | "resolved";
   permalink: string | null;
   /** The alert's message exists (Slack's, or the preview workspace's, which has no https link to it). */
   posted: boolean;
