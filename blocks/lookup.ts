@@ -4,6 +4,7 @@ import { PRIORITY_EMOJI } from "./alert-line.js";
 import { escapeMrkdwn, inlineCode, permalinkLink, slackDate, truncate, userMention } from "./escape.js";
 import { md } from "./layout.js";
 import type { Block, SlackMessage } from "./limits.js";
+import { noteLine, type ResolutionView, verdictText } from "./resolution.js";
 import type { TriageState } from "./triage.js";
 
 export interface LookupView {
@@ -15,6 +16,8 @@ export interface LookupView {
   posted: boolean;
   /** Occurrences of the alert's group; the permalink and state are the group's message's. */
   occurrences?: number;
+  /** How the alert (its group's message) ended, once resolved. */
+  resolution?: ResolutionView | null;
 }
 
 function who(by: string | null, at: string | null): string {
@@ -36,6 +39,12 @@ export function renderLookup(view: LookupView): SlackMessage {
     `*Where:* ${alertSubject(alert) ? inlineCode(alertSubject(alert)!, 200) : "–"}   *Time:* ${slackDate(alert.time)}`,
     `*State:* ${view.state}${view.occurrences && view.occurrences > 1 ? `   *Group:* ${view.occurrences.toLocaleString("en-US")} occurrences, one message` : ""}`,
     `*Acknowledged:* ${who(triage.acknowledgedBy, triage.acknowledgedAt)}   *Escalated:* ${who(triage.escalatedBy, triage.escalatedAt)}`,
+    ...(view.resolution
+      ? [
+          `*Resolved:* ${verdictText(view.resolution.verdict)} by ${who(view.resolution.by, view.resolution.at)}`,
+          ...(noteLine(view.resolution) ? [noteLine(view.resolution)!] : []),
+        ]
+      : []),
     linkTo(view.permalink, view.posted),
   ];
   return {

@@ -76,8 +76,8 @@ describe("the alert state hash codec", () => {
     });
     // An empty note (the person wrote none) reads as none.
     expect(
-      storedAlertOf({ alert, groupKey: "k" }, decodeAlertHash({ ...resolved, resolutionNote: "" })!).resolution
-        ?.note,
+      storedAlertOf({ alert, groupKey: "k" }, decodeAlertHash({ ...resolved, resolutionNote: "" })!)
+        .resolution?.note,
     ).toBeNull();
     expect(storedAlertOf({ alert, groupKey: "k" }, decodeAlertHash(firstFields)!).resolution).toBeNull();
     expect(() => decodeAlertHash({ ...resolved, verdict: "benign" })).toThrow();
