@@ -23,6 +23,7 @@ export const PREVIEW_PAGE_HTML = `<!doctype html>
   </div>
 </header>
 <main id="workspace"><p class="empty">Loading…</p></main>
+<div id="modal"></div>
 </body>
 </html>
 `;
@@ -49,6 +50,24 @@ export const PREVIEW_PAGE_SCRIPT = `"use strict";
     });
   }
 
+  // Replaced only when it changed (errors shown, another view), keeping what was typed and chosen.
+  var shownModal = "";
+  function showModal(html) {
+    if (html === shownModal) return;
+    shownModal = html;
+    var box = document.getElementById("modal");
+    var kept = {};
+    box.querySelectorAll("input, textarea, select").forEach(function (el) {
+      kept[el.name + "\u0000" + el.value] = el.checked;
+      if (el.type !== "radio" && el.type !== "checkbox") kept[el.name] = el.value;
+    });
+    box.innerHTML = html;
+    box.querySelectorAll("input, textarea, select").forEach(function (el) {
+      if (el.type === "radio" || el.type === "checkbox") el.checked = kept[el.name + "\u0000" + el.value] === true;
+      else if (el.name in kept) el.value = kept[el.name];
+    });
+  }
+
   function load() {
     return fetch("/preview/state" + query).then(function (res) {
       if (!res.ok) throw new Error("HTTP " + res.status);
@@ -57,6 +76,7 @@ export const PREVIEW_PAGE_SCRIPT = `"use strict";
       if (state.version === shown) return;
       shown = state.version;
       document.getElementById("workspace").innerHTML = state.html;
+      showModal(state.modal || "");
       document.body.setAttribute("data-version", String(state.version));
     }).catch(function (error) { status("Could not load the messages: " + error.message); });
   }
@@ -73,6 +93,34 @@ export const PREVIEW_PAGE_SCRIPT = `"use strict";
       value: button.getAttribute("data-value")
     }).then(function () { status(""); })
       .catch(function (error) { status("The click failed: " + error.message); button.disabled = false; });
+  });
+
+  // The open modal: its inputs as Slack's state.values, sent as a view_submission.
+  document.addEventListener("submit", function (event) {
+    var form = event.target.closest("#modal-form");
+    if (!form) return;
+    event.preventDefault();
+    var inputs = [];
+    form.querySelectorAll("[data-kind]").forEach(function (el) {
+      var kind = el.getAttribute("data-kind");
+      var value = "";
+      if (kind === "radio_buttons") {
+        var chosen = el.querySelector("input:checked");
+        value = chosen ? chosen.value : "";
+      } else if (kind === "checkboxes") {
+        value = Array.prototype.map.call(el.querySelectorAll("input:checked"), function (c) { return c.value; });
+      } else value = el.value;
+      inputs.push({ block: el.getAttribute("data-block"), action: el.getAttribute("data-action"), kind: kind, value: value });
+    });
+    status("Sending the form to the app…");
+    post("/preview/submit", { inputs: inputs }).then(function (answer) {
+      status(answer.action === "errors" ? "The app found problems in the form." : "");
+    }).catch(function (error) { status("The form failed: " + error.message); });
+  });
+
+  document.addEventListener("click", function (event) {
+    if (!event.target.closest("[data-modal-close]")) return;
+    post("/preview/close").catch(function (error) { status("Closing failed: " + error.message); });
   });
 
   document.getElementById("demo").addEventListener("click", function () {
@@ -131,5 +179,16 @@ pre { background: #f8f8f8; border: 1px solid #e4e4e4; border-radius: 4px; paddin
 .mention { background: #e8f5fa; color: #1264a3; border-radius: 3px; padding: 0 2px; }
 .thread summary { cursor: pointer; color: #1264a3; font-size: 13px; }
 .empty { color: var(--muted); }
+.modal-backdrop { position: fixed; inset: 0; background: rgba(0,0,0,.45); display: flex; align-items: flex-start; justify-content: center; padding-top: 8vh; overflow-y: auto; }
+.modal { background: #fff; border-radius: 8px; width: min(520px, 94vw); padding: 16px 20px; box-shadow: 0 8px 30px rgba(0,0,0,.3); }
+.modal h2 { font-size: 20px; margin: 0 0 10px; }
+.bk-inputblock { margin: 12px 0; }
+.bk-label { font-weight: 700; margin-bottom: 4px; }
+.bk-label small, .bk-choice small { font-weight: 400; color: var(--muted); }
+.bk-input { font: inherit; width: 100%; padding: 6px 8px; border: 1px solid #bbb; border-radius: 4px; }
+.bk-choice { display: block; margin: 3px 0; }
+.bk-hint { font-size: 12px; color: var(--muted); margin-top: 4px; }
+.bk-error { font-size: 13px; color: var(--red); margin-top: 4px; }
+.modal-buttons { display: flex; justify-content: flex-end; gap: 8px; margin-top: 16px; }
 a { color: #1264a3; }
 `;

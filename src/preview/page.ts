@@ -6,6 +6,7 @@ import { runDemo } from "../cli/demo.js";
 import { type LocalChannel, type LocalMessage, type LocalSlack, PREVIEW_USER } from "./local-slack.js";
 import { blockActionsBody, signedHeaders, slashCommandBody } from "./slack-requests.js";
 import { PREVIEW_PAGE_CSS, PREVIEW_PAGE_HTML, PREVIEW_PAGE_SCRIPT } from "./page-assets.js";
+import { modalHtml, viewValuesOf } from "./modal-html.js";
 
 export interface PreviewDeps {
   local: LocalSlack;
@@ -94,7 +95,11 @@ export function previewRoutes(deps: PreviewDeps): express.Router {
 
   router.get("/preview/state", deps.auth, (_req, res) => {
     securityHeaders(res);
-    res.json({ version: local.version, html: workspaceHtml(local) });
+    res.json({
+      version: local.version,
+      html: workspaceHtml(local),
+      modal: modalHtml(local.openModal(PREVIEW_USER)),
+    });
   });
 
   router.get("/preview/events", deps.auth, (req, res) => {
@@ -183,6 +188,25 @@ export function previewRoutes(deps: PreviewDeps): express.Router {
     } catch (error) {
       res.status(502).json({ error: (error as Error).message });
     }
+  });
+
+  // The open modal's submit button: Slack's view_submission, and the app's answer applied to the modal.
+  router.post("/preview/submit", deps.auth, requireJson, json, async (req, res) => {
+    const values = viewValuesOf((req.body as { inputs?: unknown } | undefined)?.inputs);
+    if (typeof values === "string") return res.status(400).json({ error: values });
+    if (!local.openModal(PREVIEW_USER)) return res.status(409).json({ error: "no modal is open" });
+    try {
+      const outcome = await local.submitView(PREVIEW_USER, values);
+      res.status(outcome.action === "refused" ? 502 : 200).json(outcome);
+    } catch (error) {
+      log.error({ err: error }, "preview: could not send the modal's submission");
+      res.status(502).json({ error: (error as Error).message });
+    }
+  });
+
+  router.post("/preview/close", deps.auth, requireJson, (_req, res) => {
+    local.closeModal(PREVIEW_USER);
+    res.json({ closed: true });
   });
 
   router.post("/preview/demo", deps.auth, requireJson, async (req, res) => {
