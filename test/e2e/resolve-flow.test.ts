@@ -235,8 +235,14 @@ describe("Resolve with a verdict, and Reopen, end to end", () => {
   it("reopens back to the state before, logs it in the thread, and says so when it is not resolved", async () => {
     const uuid = "5e501e00-0000-4000-8000-000000000004";
     const ts = await posted(h, withUuid(shell, uuid), uuid);
+    const ackCount = /^falco_chatops_time_to_acknowledge_seconds_count\{priority="Notice"\}/;
+    const before = metricValue(await metricsText(h), ackCount);
     await h.click(ACTIONS.acknowledge, uuid, "U0FRANK", ts);
     await waitFor(async () => (await alertJson(h, uuid)).state === "acknowledged", "acknowledged");
+    await waitFor(
+      async () => metricValue(await metricsText(h), ackCount) === before + 1,
+      "the time to acknowledge",
+    );
     await openResolveModal(h, uuid, "U0FRANK", ts);
     await h.slack!.submitView("U0FRANK", form("true_positive"));
     await waitFor(() => buttonsOf(h, uuid, ts)[0]?.action_id === ACTIONS.reopen, "the Reopen button");
