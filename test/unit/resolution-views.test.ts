@@ -111,6 +111,14 @@ describe("the Resolve modal", () => {
       ],
     });
     expect(slackViewProblem(modal)).toBeNull();
+    // Slack refuses an option description over 75 characters; the local Slack does too.
+    const long = structuredClone(modal) as unknown as { blocks: { element?: { options?: object[] } }[] };
+    long.blocks[1]!.element!.options![0] = {
+      text: pt("True positive"),
+      value: "true_positive",
+      description: pt("d".repeat(76)),
+    };
+    expect(slackViewProblem(long)).toBe("option description must be 1-75 characters of plain_text");
   });
 });
 
