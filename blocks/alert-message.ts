@@ -13,6 +13,14 @@ import {
   type TextObject,
   limitProblems,
 } from "./limits.js";
+import { invitesTuning } from "../src/falco/verdict.js";
+import {
+  noteLine,
+  type PreviousOccurrenceView,
+  previousOccurrenceLine,
+  type ResolutionView,
+  resolvedLine,
+} from "./resolution.js";
 import { stepText } from "./steps.js";
 import type { TriageState } from "./triage.js";
 
@@ -24,6 +32,10 @@ export const ACTIONS = {
   report: "falco_full_report",
   take: "falco_take",
   assign: "falco_assign",
+  resolve: "falco_resolve",
+  reopen: "falco_reopen",
+  /** Offered on alerts resolved as false positive or expected activity. */
+  tune: "falco_tune",
 } as const;
 
 export interface AlertView {
@@ -36,6 +48,10 @@ export interface AlertView {
   mitigationInThread?: boolean;
   /** When alerts like this one were grouped into this message: how many, when, and what varied. */
   group?: GroupView | null;
+  /** How the alert ended, once resolved: the message shows it and offers Reopen instead of triage. */
+  resolution?: ResolutionView | null;
+  /** The resolved earlier occurrence whose group this alert would have joined. */
+  previous?: PreviousOccurrenceView | null;
 }
 
 export interface GroupView {
@@ -89,15 +105,24 @@ function button(text: string, actionId: string, value: string, style?: "primary"
 function actionsBlock(view: AlertView, expandedInPlace: boolean): Block {
   const uuid = view.alert.uuid;
   const elements: ButtonElement[] = [];
-  if (!view.triage.acknowledgedBy) elements.push(button("Acknowledge", ACTIONS.acknowledge, uuid, "primary"));
-  if (!view.triage.escalatedBy) elements.push(button("Escalate", ACTIONS.escalate, uuid, "danger"));
+  if (view.resolution) {
+    elements.push(button("Reopen", ACTIONS.reopen, uuid));
+    if (invitesTuning(view.resolution.verdict)) elements.push(button("Tune", ACTIONS.tune, uuid));
+  } else {
+    if (!view.triage.acknowledgedBy)
+      elements.push(button("Acknowledge", ACTIONS.acknowledge, uuid, "primary"));
+    if (!view.triage.escalatedBy) elements.push(button("Escalate", ACTIONS.escalate, uuid, "danger"));
+    elements.push(button("Resolve", ACTIONS.resolve, uuid));
+  }
   elements.push(
     expandedInPlace
       ? button("Hide mitigation steps", ACTIONS.collapse, uuid)
       : button("Show mitigation steps", ACTIONS.expand, uuid),
     button("Full report", ACTIONS.report, uuid),
   );
-  elements.push(button("Take it", ACTIONS.take, uuid), button("Assign…", ACTIONS.assign, uuid));
+  // Ownership is for open alerts: a resolved one has nothing left to take.
+  if (!view.resolution)
+    elements.push(button("Take it", ACTIONS.take, uuid), button("Assign…", ACTIONS.assign, uuid));
   return { type: "actions", block_id: `falco_actions`, elements };
 }
 
@@ -193,6 +218,14 @@ function contextBlocks(view: AlertView): Block[] {
   }
   const state = stateLine(view.triage);
   if (state) blocks.push({ type: "context", elements: [md(state)] });
+  if (view.resolution) {
+    const note = noteLine(view.resolution);
+    blocks.push({
+      type: "context",
+      elements: [md(resolvedLine(view.resolution)), ...(note ? [md(note)] : [])],
+    });
+  }
+  if (view.previous) blocks.push({ type: "context", elements: [md(previousOccurrenceLine(view.previous))] });
   return blocks;
 }
 

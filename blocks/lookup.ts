@@ -4,17 +4,20 @@ import { PRIORITY_EMOJI } from "./alert-line.js";
 import { escapeMrkdwn, inlineCode, permalinkLink, slackDate, truncate, userMention } from "./escape.js";
 import { md } from "./layout.js";
 import type { Block, SlackMessage } from "./limits.js";
+import { noteLine, type ResolutionView, verdictText } from "./resolution.js";
 import type { TriageState } from "./triage.js";
 
 export interface LookupView {
   alert: FalcoAlert;
   triage: TriageState;
-  state: "new" | "acknowledged" | "escalated";
+  state: "new" | "acknowledged" | "escalated" | "resolved";
   permalink: string | null;
   /** The alert's message exists (Slack's, or the preview workspace's, which has no https link to it). */
   posted: boolean;
   /** Occurrences of the alert's group; the permalink and state are the group's message's. */
   occurrences?: number;
+  /** How the alert (its group's message) ended, once resolved. */
+  resolution?: ResolutionView | null;
 }
 
 function who(by: string | null, at: string | null): string {
@@ -37,6 +40,12 @@ export function renderLookup(view: LookupView): SlackMessage {
     `*State:* ${view.state}${view.occurrences && view.occurrences > 1 ? `   *Group:* ${view.occurrences.toLocaleString("en-US")} occurrences, one message` : ""}`,
     `*Acknowledged:* ${who(triage.acknowledgedBy, triage.acknowledgedAt)}   *Escalated:* ${who(triage.escalatedBy, triage.escalatedAt)}`,
     `*Owner:* ${who(triage.ownedBy ?? null, triage.ownedAt ?? null)}`,
+    ...(view.resolution
+      ? [
+          `*Resolved:* ${verdictText(view.resolution.verdict)} by ${who(view.resolution.by, view.resolution.at)}`,
+          ...(noteLine(view.resolution) ? [noteLine(view.resolution)!] : []),
+        ]
+      : []),
     linkTo(view.permalink, view.posted),
   ];
   return {

@@ -1,5 +1,5 @@
 import type { IncidentReport } from "../src/report/report.js";
-import { codeBlock, escapeMrkdwn, inlineCode, plain } from "./escape.js";
+import { codeBlock, escapeMrkdwn, inlineCode, plain, slackDate, userMention } from "./escape.js";
 import { sections, splitIntoMessages } from "./layout.js";
 import { type Block, LIMITS, type SlackMessage } from "./limits.js";
 import { stepText } from "./steps.js";
@@ -13,6 +13,14 @@ function reportBlocks(r: IncidentReport): Block[] {
   if (r.summary.verdict) summary.push(`*Known benign pattern:* ${escapeMrkdwn(r.summary.verdict)}`);
   if (r.summary.output) summary.push(`Falco's output:\n${codeBlock(r.summary.output, 2000)}`);
   blocks.push(...sections("Summary", summary));
+  if (r.outcome)
+    blocks.push(
+      ...sections("Outcome", [
+        `*Verdict:* ${escapeMrkdwn(r.outcome.label)}`,
+        `*Resolved by:* ${userMention(r.outcome.by)} at ${slackDate(r.outcome.at)}`,
+        ...(r.outcome.note ? [`*Their note:*\n${codeBlock(r.outcome.note, 1500)}`] : []),
+      ]),
+    );
   blocks.push(
     ...sections(
       "Event details",

@@ -81,4 +81,33 @@ export const ingestRequestsWaiting = new Gauge({
   },
 });
 
+/** Response times are minutes to days: buckets from a minute to a week. */
+const RESPONSE_BUCKETS = [60, 300, 900, 1800, 3600, 7200, 14400, 28800, 86400, 259200, 604800];
+
+export const verdicts = new Counter({
+  name: "falco_chatops_verdicts_total",
+  help: "Alerts resolved in Slack, by rule and verdict (true_positive, false_positive, expected_activity, duplicate); an alert reopened and resolved again counts again.",
+  labelNames: ["rule", "verdict"] as const,
+});
+
+export const timeToAcknowledgeSeconds = new Histogram({
+  name: "falco_chatops_time_to_acknowledge_seconds",
+  help: "Time from an alert's arrival to its acknowledgement in Slack, by priority.",
+  labelNames: ["priority"] as const,
+  buckets: RESPONSE_BUCKETS,
+});
+
+export const timeToResolveSeconds = new Histogram({
+  name: "falco_chatops_time_to_resolve_seconds",
+  help: "Time from an alert's arrival to its resolution in Slack, by priority.",
+  labelNames: ["priority"] as const,
+  buckets: RESPONSE_BUCKETS,
+});
+
+/** Seconds from an alert's arrival to `at`; null when its arrival cannot be read. */
+export function secondsSinceArrival(receivedAt: string, at: Date): number | null {
+  const since = Date.parse(receivedAt);
+  return Number.isNaN(since) ? null : Math.max(0, (at.getTime() - since) / 1000);
+}
+
 export { register };

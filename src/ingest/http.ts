@@ -86,6 +86,10 @@ export function alertResource(
     ownedAt: owner.ownedAt,
     slack: owner.slack,
     escalation: owner.escalation,
+    /** How the incident ended (the group's first alert stands for its message), or null while open. */
+    resolution: owner.resolution,
+    /** The resolved first alert of the group this alert's group follows, if any. */
+    previousOccurrence: owner.previousOccurrence,
     delivery:
       leader && leader !== stored ? { ...leader.delivery, status: "grouped" as const } : stored.delivery,
     channel: stored.channel,
@@ -175,7 +179,11 @@ export function createHttpApp(deps: HttpDeps): express.Express {
         "reading the alert",
       );
       if (!stored) return fail(res, 404, `no alert with uuid "${uuid}"`);
-      const report = buildReport(stored.alert, enrich(stored.alert, kb), kb);
+      // A later occurrence's incident ends with its group's message: the outcome is the first alert's.
+      const owner =
+        (await withDeadline(store.getWithGroup(stored.alert.uuid), REDIS_DEADLINE_MS, "reading its group"))
+          ?.leader ?? stored;
+      const report = buildReport(stored.alert, enrich(stored.alert, kb), kb, owner.resolution);
       res.vary("Accept");
       if (kind === "text/html") {
         // Every alert value is escaped already; the policy is a second line of defence for browsers.

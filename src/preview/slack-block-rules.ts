@@ -84,6 +84,13 @@ function inputElementProblem(e: Record<string, any>): string | null {
         return "option text must be 1-75 characters";
       if (typeof o.value !== "string" || o.value.length === 0 || o.value.length > 150)
         return "option value must be 1-150 characters";
+      if (
+        o.description !== undefined &&
+        (o.description.type !== "plain_text" ||
+          o.description.text.length === 0 ||
+          o.description.text.length > 75)
+      )
+        return "option description must be 1-75 characters of plain_text";
       if (values.has(o.value)) return "duplicate option value";
       values.add(o.value);
     }

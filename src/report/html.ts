@@ -63,6 +63,17 @@ export function reportHtml(r: IncidentReport): string {
     out.push(`<p><strong>Known benign pattern:</strong> ${prose(r.summary.verdict)}</p>`);
   if (r.summary.output) out.push("<p>Falco's output:</p>", pre(r.summary.output));
 
+  if (r.outcome) {
+    out.push(
+      "<h2>Outcome</h2>",
+      "<ul>",
+      `<li><strong>Verdict:</strong> ${escapeHtml(r.outcome.label)}</li>`,
+      `<li><strong>Resolved by:</strong> ${code(r.outcome.by)} at ${code(r.outcome.at)}</li>`,
+      "</ul>",
+    );
+    if (r.outcome.note) out.push("<p>Their note:</p>", pre(r.outcome.note));
+  }
+
   out.push("<h2>Event details</h2>", "<ul>");
   for (const d of r.details) out.push(`<li><strong>${escapeHtml(d.label)}:</strong> ${code(d.value)}</li>`);
   out.push("</ul>");

@@ -71,6 +71,12 @@ export function reportMarkdown(r: IncidentReport): string {
   if (r.summary.verdict) out.push(`**Known benign pattern:** ${mdProse(r.summary.verdict)}`, "");
   if (r.summary.output) out.push("Falco's output:", "", mdFence(r.summary.output), "");
 
+  if (r.outcome) {
+    out.push("## Outcome", "", `- **Verdict:** ${mdText(r.outcome.label)}`);
+    out.push(`- **Resolved by:** ${mdCode(r.outcome.by)} at ${mdCode(r.outcome.at)}`, "");
+    if (r.outcome.note) out.push("Their note:", "", mdFence(r.outcome.note), "");
+  }
+
   out.push("## Event details", "");
   for (const d of r.details) out.push(`- **${d.label}:** ${mdCode(d.value)}`);
   out.push("");

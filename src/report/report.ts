@@ -1,5 +1,6 @@
 import type { FalcoAlert } from "../falco/alert.js";
 import { isCloudOrSaas } from "../falco/family.js";
+import { VERDICT_LABELS, type Verdict } from "../falco/verdict.js";
 import { type Enrichment, type FilledStep, outputText } from "../enrich/enrich.js";
 import { explainAlertFields } from "../enrich/fields.js";
 import type { KnowledgeBase } from "../enrich/knowledge.js";
@@ -30,6 +31,20 @@ export interface IncidentReport {
   tuning: Enrichment["tuning"];
   nextSteps: string[];
   references: { title: string; url: string }[];
+  /** How the incident ended, once someone resolved it in Slack. */
+  outcome: ReportOutcome | null;
+}
+
+/** A resolution as the report states it. */
+export interface ReportOutcome {
+  verdict: Verdict;
+  /** The verdict in words. */
+  label: string;
+  /** Slack user id of who resolved it. */
+  by: string;
+  at: string;
+  /** Their note, untrusted text. */
+  note: string | null;
 }
 
 function nextSteps(alert: FalcoAlert, enrichment: Enrichment): string[] {
@@ -56,7 +71,7 @@ function nextSteps(alert: FalcoAlert, enrichment: Enrichment): string[] {
       "If it is not explained by a change you know about, capture evidence first, then contain (each step names its blast radius).",
     );
   steps.push(
-    "Record the outcome in Slack: Acknowledge when you own it, Escalate when it needs the incident channel.",
+    "Record the outcome in Slack: Acknowledge when you own it, Escalate when it needs the incident channel, Resolve with a verdict when it is over.",
   );
   if (enrichment.tuning && !enrichment.verdict)
     steps.push(
@@ -70,7 +85,13 @@ function nextSteps(alert: FalcoAlert, enrichment: Enrichment): string[] {
   return steps;
 }
 
-export function buildReport(alert: FalcoAlert, enrichment: Enrichment, kb: KnowledgeBase): IncidentReport {
+export function buildReport(
+  alert: FalcoAlert,
+  enrichment: Enrichment,
+  kb: KnowledgeBase,
+  /** How the alert's incident ended (its group's first alert's resolution), when it is resolved. */
+  resolution: { verdict: Verdict; by: string; at: string; note: string | null } | null = null,
+): IncidentReport {
   const details: { label: string; value: string }[] = [
     { label: "Alert uuid", value: alert.uuid },
     { label: "Rule", value: alert.rule },
@@ -107,5 +128,6 @@ export function buildReport(alert: FalcoAlert, enrichment: Enrichment, kb: Knowl
     tuning: enrichment.tuning,
     nextSteps: nextSteps(alert, enrichment),
     references: enrichment.references,
+    outcome: resolution ? { ...resolution, label: VERDICT_LABELS[resolution.verdict] } : null,
   };
 }

@@ -8,6 +8,8 @@ import type { ListenerDeps } from "./listeners/deps.js";
 import { register as registerActions } from "./listeners/actions/index.js";
 import { register as registerCommands } from "./listeners/commands/index.js";
 import { register as registerEvents } from "./listeners/events/index.js";
+import { register as registerResolutionActions } from "./listeners/actions/resolution.js";
+import { register as registerResolutionView } from "./listeners/views/resolution.js";
 
 /** Slack's replay window: a signed request older or newer than this is refused. */
 export const SLACK_TIMESTAMP_WINDOW_SECONDS = 300;
@@ -104,6 +106,8 @@ export function createSlackApp({ config, httpApp, listeners, identity = null, lo
   registerActions(app, listeners);
   registerCommands(app, listeners);
   registerEvents(app, listeners);
+  registerResolutionActions(app, listeners);
+  registerResolutionView(app, listeners);
   app.error(async (error) => {
     log.error({ err: error }, "Slack listener error");
   });

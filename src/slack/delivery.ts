@@ -102,16 +102,16 @@ export class AlertDelivery {
   async deliver(uuid: string, jobId?: string): Promise<DeliveryOutcome> {
     // Every line about an alert names it, and the queue job that carried it when there is one.
     const log = this.log.child(jobId ? { uuid, jobId } : { uuid });
-    const loaded = await loadForMessage(this.store, uuid);
+    const loaded = await loadForMessage(this.store, uuid, this.slack?.client ?? null);
     if (!loaded) {
       log.warn("alert to deliver is no longer stored; nothing to post");
       return { kind: "done" };
     }
-    const { stored, group } = loaded;
+    const { stored, group, previous } = loaded;
     // A later occurrence of a group is shown by the group's message, not a message of its own.
     if (stored.group && stored.group !== uuid) return this.updateGroup(stored.group, jobId);
     if (stored.slack || stored.delivery.status === "preview") return { kind: "done" };
-    const message = renderStored(stored, this.kb, group);
+    const message = renderStored(stored, this.kb, group, previous);
     const shown = group?.occurrences ?? 1;
 
     if (!this.slack) {
@@ -196,11 +196,11 @@ export class AlertDelivery {
    */
   async updateGroup(leader: string, jobId?: string): Promise<DeliveryOutcome> {
     const log = this.log.child(jobId ? { uuid: leader, jobId } : { uuid: leader });
-    const loaded = await loadForMessage(this.store, leader);
+    const loaded = await loadForMessage(this.store, leader, this.slack?.client ?? null);
     if (!loaded || !loaded.group) return { kind: "done" };
-    const { stored, group } = loaded;
+    const { stored, group, previous } = loaded;
     if (group.occurrences <= group.rendered) return { kind: "done" };
-    const message = renderStored(stored, this.kb, group);
+    const message = renderStored(stored, this.kb, group, previous);
     if (!this.slack) {
       if (stored.delivery.status !== "preview") return { kind: "done" };
       this.preview(

@@ -1,4 +1,6 @@
+import type { WebClient } from "@slack/web-api";
 import { type AlertView, type GroupView, renderAlertMessage } from "../../blocks/alert-message.js";
+import type { PreviousOccurrenceView } from "../../blocks/resolution.js";
 import { enrich } from "../enrich/enrich.js";
 import type { KnowledgeBase } from "../enrich/knowledge.js";
 import type { AlertStore, GroupInfo, StoredAlert } from "../store/alert-store.js";
@@ -14,7 +16,12 @@ export function groupView(group: GroupInfo | null): GroupView | null {
     : null;
 }
 
-export function viewOf(stored: StoredAlert, kb: KnowledgeBase, group: GroupInfo | null = null): AlertView {
+export function viewOf(
+  stored: StoredAlert,
+  kb: KnowledgeBase,
+  group: GroupInfo | null = null,
+  previous: PreviousOccurrenceView | null = null,
+): AlertView {
   return {
     alert: stored.alert,
     enrichment: enrich(stored.alert, kb),
@@ -29,18 +36,51 @@ export function viewOf(stored: StoredAlert, kb: KnowledgeBase, group: GroupInfo 
     expanded: stored.expanded,
     mitigationInThread: stored.mitigationInThread,
     group: groupView(group),
+    resolution: stored.resolution,
+    previous,
   };
 }
 
-export function renderStored(stored: StoredAlert, kb: KnowledgeBase, group: GroupInfo | null = null) {
-  return renderAlertMessage(viewOf(stored, kb, group));
+export function renderStored(
+  stored: StoredAlert,
+  kb: KnowledgeBase,
+  group: GroupInfo | null = null,
+  previous: PreviousOccurrenceView | null = null,
+) {
+  return renderAlertMessage(viewOf(stored, kb, group, previous));
 }
 
-/** The stored alert and its group, as the message shows them. */
+/**
+ * The resolved occurrence an alert's group follows, with Slack's permalink to its message (none
+ * without a client, as in preview mode without Slack, or when Slack does not give one).
+ */
+async function previousOccurrence(
+  store: AlertStore,
+  stored: StoredAlert,
+  client: WebClient | null,
+): Promise<PreviousOccurrenceView | null> {
+  const uuid = stored.previousOccurrence;
+  if (!uuid) return null;
+  const previous = await store.get(uuid);
+  let permalink: string | null = null;
+  if (previous?.slack && client) {
+    try {
+      const { channel, ts } = previous.slack;
+      permalink = (await client.chat.getPermalink({ channel, message_ts: ts })).permalink ?? null;
+    } catch {
+      // The message is gone or Slack is unreachable: the line names the uuid instead of linking.
+    }
+  }
+  return { uuid, resolution: previous?.resolution ?? null, permalink };
+}
+
+/** The stored alert, its group and the resolved occurrence it follows, as the message shows them. */
 export async function loadForMessage(
   store: AlertStore,
   uuid: string,
-): Promise<{ stored: StoredAlert; group: GroupInfo | null } | null> {
+  client: WebClient | null = null,
+): Promise<{ stored: StoredAlert; group: GroupInfo | null; previous: PreviousOccurrenceView | null } | null> {
   const [stored, group] = await Promise.all([store.get(uuid), store.group(uuid)]);
-  return stored ? { stored, group } : null;
+  if (!stored) return null;
+  return { stored, group, previous: await previousOccurrence(store, stored, client) };
 }

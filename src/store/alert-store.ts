@@ -2,6 +2,7 @@ import type { RedisClient } from "../redis/connection.js";
 import type { FalcoAlert } from "../falco/alert.js";
 import type { Hold } from "../ingest/holds.js";
 import { sampleOf } from "../route/grouping.js";
+import type { Verdict } from "../falco/verdict.js";
 import {
   type AlertHash,
   type AlertHashField,
@@ -19,6 +20,8 @@ import {
   claimActionReply,
   createAlertsArgs,
   createAlertsReply,
+  resolveAlertArgs,
+  resolveReply,
   type StoreCommands,
   takeOwnershipArgs,
   takeOwnershipReply,
@@ -27,7 +30,7 @@ import {
   withStoreCommands,
 } from "./scripts.js";
 
-export type AlertState = "new" | "acknowledged" | "escalated";
+export type AlertState = "new" | "acknowledged" | "escalated" | "resolved";
 
 export interface SlackRef {
   channel: string;
@@ -67,9 +70,22 @@ export interface StoredAlert {
   /** The Slack user who owns it (took it, or was assigned it), and since when. */
   ownedBy: string | null;
   ownedAt: string | null;
+  /** How the alert ended, once someone resolved it; null while it is open (or after Reopen). */
+  resolution: Resolution | null;
+  /** For a group's first alert: the resolved first alert of the group it would have joined. */
+  previousOccurrence: string | null;
+}
+
+/** Who resolved an alert, when, with which verdict and note. */
+export interface Resolution {
+  verdict: Verdict;
+  note: string | null;
+  by: string;
+  at: string;
 }
 
 export function stateOf(stored: StoredAlert): AlertState {
+  if (stored.resolution) return "resolved";
   if (stored.escalatedBy) return "escalated";
   if (stored.acknowledgedBy) return "acknowledged";
   return "new";
@@ -137,6 +153,16 @@ export interface GroupInfo {
 export type ClaimResult =
   | { outcome: "claimed"; at: string }
   | { outcome: "already"; by: string; at: string }
+  | { outcome: "missing" };
+
+export type ResolveResult =
+  | { outcome: "resolved"; at: string }
+  | { outcome: "already"; by: string; at: string; verdict: Verdict | null }
+  | { outcome: "missing" };
+
+export type ReopenResult =
+  | { outcome: "reopened"; was: { by: string; at: string; verdict: Verdict | null } }
+  | { outcome: "not_resolved" }
   | { outcome: "missing" };
 
 /** Alerts per script call: large enough to amortise the call, small enough not to hold Redis up. */
@@ -320,6 +346,32 @@ export class AlertStore {
     if (reply.kind === "missing") return { outcome: "missing" };
     if (reply.kind === "already") return { outcome: "already", by: reply.by, at: reply.at };
     return { outcome: "claimed", at: at.toISOString() };
+  }
+
+  /**
+   * Records how the alert ended; the first caller wins and a later one learns who resolved it.
+   * Atomic across processes (resolveAlert.lua). Acknowledged and escalated stay as they were.
+   */
+  async resolveAlert(
+    uuid: string,
+    resolution: { verdict: Verdict; note: string | null; by: string; at: Date },
+  ): Promise<ResolveResult> {
+    const reply = resolveReply(
+      await this.redis.fcResolveAlert(...resolveAlertArgs(this.keys.alert(uuid), resolution)),
+    );
+    if (reply.kind === "already")
+      return { outcome: "already", by: reply.by, at: reply.at, verdict: reply.verdict };
+    if (reply.kind === "resolved") return { outcome: "resolved", at: resolution.at.toISOString() };
+    return { outcome: "missing" };
+  }
+
+  /** Clears the alert's resolution, back to the state before it (reopenAlert.lua). */
+  async reopenAlert(uuid: string): Promise<ReopenResult> {
+    const reply = resolveReply(await this.redis.fcReopenAlert(this.keys.alert(uuid)));
+    if (reply.kind === "reopened")
+      return { outcome: "reopened", was: { by: reply.by, at: reply.at, verdict: reply.verdict } };
+    if (reply.kind === "not_resolved") return { outcome: "not_resolved" };
+    return { outcome: "missing" };
   }
 
   /** Writes these state fields while the alert exists (see updateAlert.lua). */

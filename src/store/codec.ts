@@ -2,6 +2,7 @@ import { z } from "zod";
 import type { FalcoAlert } from "../falco/alert.js";
 import { parseJsonLossless, stringifyLossless } from "../falco/json.js";
 import { PRIORITIES } from "../falco/priority.js";
+import { VERDICTS } from "../falco/verdict.js";
 import type { Delivery, GroupInfo, SlackRef, StoredAlert } from "./alert-store.js";
 
 /**
@@ -26,6 +27,12 @@ const count = z.codec(z.string().regex(/^\d+$/), z.number().int().nonnegative(),
 const optionalText = z.codec(z.string().optional(), z.string().nullable(), {
   decode: (v) => v || null,
   encode: (v) => v ?? "",
+});
+
+/** A verdict that may be absent (not resolved). */
+const optionalVerdict = z.codec(z.enum(VERDICTS).optional(), z.enum(VERDICTS).nullable(), {
+  decode: (v) => v ?? null,
+  encode: (v) => v ?? undefined,
 });
 
 const slackRef = z.object({ channel: z.string(), ts: z.string() }) satisfies z.ZodType<SlackRef>;
@@ -79,6 +86,14 @@ const alertHash = z.object({
   /** Who owns the alert (took it, or was assigned it) and since when; takeOwnership.lua writes them. */
   ownerBy: optionalText,
   ownerAt: optionalText,
+  /** How the alert ended (resolveAlert.lua writes these four together, reopenAlert.lua clears them). */
+  verdict: optionalVerdict,
+  /** The only long value a hash may hold: few alerts are resolved, fewer with a note. */
+  resolutionNote: optionalText,
+  resolvedBy: optionalText,
+  resolvedAt: optionalText,
+  /** On a group's first alert: the resolved first alert of the group it would have joined. */
+  previousOccurrence: optionalText,
 });
 const alertHashPatch = alertHash.partial();
 
@@ -175,6 +190,11 @@ export function storedAlertOf(body: StoredBody, hash: AlertHash): StoredAlert {
     postIntentAt: hash.postIntentAt,
     ownedBy: hash.ownerBy,
     ownedAt: hash.ownerAt,
+    resolution:
+      hash.verdict && hash.resolvedBy && hash.resolvedAt
+        ? { verdict: hash.verdict, note: hash.resolutionNote, by: hash.resolvedBy, at: hash.resolvedAt }
+        : null,
+    previousOccurrence: hash.previousOccurrence,
   };
 }
 

@@ -5,6 +5,7 @@ import type { Hold } from "../ingest/holds.js";
 import type { CreateOutcome } from "./alert-store.js";
 import { flagText } from "./codec.js";
 import { ID_BUCKET_CHARS, type StoreKeys } from "./keys.js";
+import { isVerdict, type Verdict } from "../falco/verdict.js";
 
 /**
  * The store's Lua scripts, one file each in ./commands (its header names its KEYS, ARGV and reply),
@@ -22,6 +23,8 @@ const SCRIPTS = {
   fcClaimAction: { numberOfKeys: 1, lua: lua("claimAction") },
   fcUpdateAlert: { numberOfKeys: 1, lua: lua("updateAlert") },
   fcTakeOwnership: { numberOfKeys: 2, lua: lua("takeOwnership") },
+  fcResolveAlert: { numberOfKeys: 1, lua: lua("resolveAlert") },
+  fcReopenAlert: { numberOfKeys: 1, lua: lua("reopenAlert") },
 } as const;
 
 /** The commands defineCommand adds to a connection (or to a pipeline made from it). */
@@ -30,6 +33,8 @@ export interface StoreCommands {
   fcClaimAction(...keysAndArgs: string[]): Promise<unknown>;
   fcUpdateAlert(...keysAndArgs: string[]): Promise<unknown>;
   fcTakeOwnership(...keysAndArgs: string[]): Promise<unknown>;
+  fcResolveAlert(...keysAndArgs: string[]): Promise<unknown>;
+  fcReopenAlert(...keysAndArgs: string[]): Promise<unknown>;
 }
 
 /** Defines the store's commands on a connection, once: several stores may share one. */
@@ -180,4 +185,34 @@ const takeOwnershipReplySchema = z.union([
 
 export function takeOwnershipReply(reply: unknown): TakeReply {
   return takeOwnershipReplySchema.parse(reply);
+}
+
+/** The argument list of one fcResolveAlert call (see resolveAlert.lua). */
+export function resolveAlertArgs(
+  alertKey: string,
+  resolution: { verdict: Verdict; note: string | null; by: string; at: Date },
+): string[] {
+  return [alertKey, resolution.verdict, resolution.note ?? "", resolution.by, resolution.at.toISOString()];
+}
+
+/** What resolveAlert.lua and reopenAlert.lua found: the resolution in place before the call. */
+export type ResolveReply =
+  | { kind: "resolved" }
+  | { kind: "reopened"; by: string; at: string; verdict: Verdict | null }
+  | { kind: "already"; by: string; at: string; verdict: Verdict | null }
+  | { kind: "not_resolved" }
+  | { kind: "missing" };
+
+const earlierVerdict = z.string().transform((v) => (isVerdict(v) ? v : null));
+const resolveReplySchema = z.union([
+  z.tuple([z.literal("resolved")]).transform((): ResolveReply => ({ kind: "resolved" })),
+  z
+    .tuple([z.enum(["already", "reopened"]), z.string(), z.string(), earlierVerdict])
+    .transform(([kind, by, at, verdict]): ResolveReply => ({ kind, by, at, verdict })),
+  z.tuple([z.literal("not_resolved")]).transform((): ResolveReply => ({ kind: "not_resolved" })),
+  z.tuple([z.literal("missing")]).transform((): ResolveReply => ({ kind: "missing" })),
+]);
+
+export function resolveReply(reply: unknown): ResolveReply {
+  return resolveReplySchema.parse(reply);
 }

@@ -213,4 +213,35 @@ describe.skipIf(!HAVE_CHROMIUM)("the /preview page in headless Chromium (skipped
     expect(await shown.first().innerText()).toContain("<img src=x");
     expect(await page.title()).toBe("falco-chatops preview");
   }, 30_000);
+
+  it("resolves an alert through the Resolve form, which shows the app's errors beside its fields", async () => {
+    const root = message("Console Root Login Without MFA");
+    await root.waitFor({ timeout: 15_000 });
+    const uuid = (await root.getByRole("button", { name: "Resolve" }).getAttribute("data-value"))!;
+    await root.getByRole("button", { name: "Resolve" }).click();
+    const form = page.getByRole("dialog", { name: "Resolve alert" });
+    await form.waitFor();
+    // Sent without a verdict (the page, unlike Slack's client, lets it through): the app's answer.
+    await form.getByRole("button", { name: "Resolve" }).click();
+    await form.getByRole("alert").getByText("Choose a verdict").waitFor();
+    expect((await alertJson(uuid)).state).not.toBe("resolved");
+
+    await form.getByLabel("Expected activity").check();
+    await form.locator("textarea").fill("break-glass drill <b>planned</b>");
+    await form.getByRole("button", { name: "Resolve" }).click();
+    await form.waitFor({ state: "detached" });
+    await root.getByText("Resolved as expected activity by").waitFor();
+    await root.getByRole("button", { name: "Reopen" }).waitFor();
+    expect(await root.getByRole("button", { name: "Tune" }).count()).toBe(1);
+    expect(await root.getByRole("button", { name: "Acknowledge" }).count()).toBe(0);
+    expect(await root.locator("details.thread").innerText()).toContain(
+      "resolved it as expected activity: break-glass drill <b>planned</b>",
+    );
+    expect(await alertJson(uuid)).toMatchObject({ state: "resolved" });
+    await page.screenshot({ path: resolve(ARTIFACTS, "preview-resolved.png"), fullPage: true });
+
+    await root.getByRole("button", { name: "Reopen" }).click();
+    await root.getByRole("button", { name: "Acknowledge" }).waitFor();
+    expect((await alertJson(uuid)).state).toBe("new");
+  }, 30_000);
 });

@@ -68,6 +68,7 @@ describe("alert → Slack → buttons → /falco, end to end", () => {
     expect(blocks.at(-1)!.elements!.map((e) => e.action_id)).toEqual([
       ACTIONS.acknowledge,
       ACTIONS.escalate,
+      ACTIONS.resolve,
       ACTIONS.expand,
       ACTIONS.report,
       ACTIONS.take,

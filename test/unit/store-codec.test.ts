@@ -53,7 +53,36 @@ describe("the alert state hash codec", () => {
       reportPostedAt: null,
       ownerBy: null,
       ownerAt: null,
+      verdict: null,
+      resolutionNote: null,
+      resolvedBy: null,
+      resolvedAt: null,
+      previousOccurrence: null,
     } satisfies AlertHash);
+  });
+
+  it("reads a resolution as resolveAlert.lua writes it, and refuses an unknown verdict", () => {
+    const resolved = {
+      ...firstFields,
+      verdict: "expected_activity",
+      resolutionNote: "nightly backup job",
+      resolvedBy: "U0ALICE",
+      resolvedAt: "2026-12-02T11:00:00.000Z",
+    };
+    const stored = storedAlertOf({ alert, groupKey: "k" }, decodeAlertHash(resolved)!);
+    expect(stored.resolution).toEqual({
+      verdict: "expected_activity",
+      note: "nightly backup job",
+      by: "U0ALICE",
+      at: "2026-12-02T11:00:00.000Z",
+    });
+    // An empty note (the person wrote none) reads as none.
+    expect(
+      storedAlertOf({ alert, groupKey: "k" }, decodeAlertHash({ ...resolved, resolutionNote: "" })!)
+        .resolution?.note,
+    ).toBeNull();
+    expect(storedAlertOf({ alert, groupKey: "k" }, decodeAlertHash(firstFields)!).resolution).toBeNull();
+    expect(() => decodeAlertHash({ ...resolved, verdict: "benign" })).toThrow();
   });
 
   it("writes what it reads back", () => {

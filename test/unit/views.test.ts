@@ -155,7 +155,7 @@ describe("the alert message", () => {
     expect(text).toContain("Container: `peaceful_mestorf` (`c61b4b13ae44`)");
     expect(text).toContain("Parent: `event-generator` under `containerd-shim`");
     expect(text).toContain("T1620 Reflective Code Loading (Defense Evasion)");
-    expect(text).toContain("[ Acknowledge ] [ Escalate ] [ Show mitigation steps ]");
+    expect(text).toContain("[ Acknowledge ] [ Escalate ] [ Resolve ] [ Show mitigation steps ]");
     expect(text).toContain("Time: 2024-10-05T13:00:46.937782756Z");
   });
 

@@ -8,7 +8,7 @@ export interface ListenerDeps {
   store: AlertStore;
   kb: KnowledgeBase;
   escalationChannel: string;
-  /** Who may acknowledge and escalate (user and user group ids); empty: anyone. */
+  /** Who may act on alerts (user and user group ids); empty: anyone. */
   allowedResponders?: string[];
   /** Records each state change in the alert message's thread. */
   threadLog: ThreadLog;

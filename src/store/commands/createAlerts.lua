@@ -1,7 +1,9 @@
 --[[
   Stores a batch of alerts in one atomic step: each alert is created only if its uuid is new and it
   is not a re-sent copy of a stored alert (same content, another uuid); it is indexed and put in its
-  group. Then trims the indexes of alerts past the retention and of groups whose window has closed.
+  group (unless that group's first alert is resolved: then it starts a new group, which names the
+  resolved one as its previous occurrence). Then trims the indexes of alerts past the retention and
+  of groups whose window has closed.
 
   Layout, chosen for memory: the alert itself (immutable, ~1-2 KB of JSON) is a string key; its
   mutable state is a hash whose values all stay short, so that Redis keeps it in its compact listpack
@@ -41,7 +43,8 @@
       +9 the id of that silence or exception, else ""
 
   Output: one array per alert, in order:
-    {'leader'}                           stored, first of its group (or grouping is off)
+    {'leader'}                           stored, first of its group (or grouping is off); a group
+                                         that follows a resolved one has previousOccurrence set
     {'member', leaderUuid, occurrences}  stored and counted on its group's first alert
     {'copy', originalUuid}               a re-sent copy: counted on the original, not stored
     {'held', status}                     stored, held back (not posted, in no group: an alert the
@@ -104,8 +107,13 @@ local function create(alertKey, bodyKey, seenKey, groupKey, body, uuid, sample, 
     redis.call('EXPIRE', alertKey, retention)
     return {'held', held}
   end
+  local previous
   if window ~= '0' then
     leader = redis.call('GET', groupKey)
+    if leader and redis.call('HEXISTS', alertPrefix .. leader, 'resolvedAt') == 1 then
+      -- Its incident was resolved: this occurrence starts a new one, whose message links back.
+      previous, leader = leader, nil
+    end
     if leader then
       local leaderKey = alertPrefix .. leader
       n = redis.call('HINCRBY', leaderKey, 'groupCount', 1)
@@ -138,6 +146,7 @@ local function create(alertKey, bodyKey, seenKey, groupKey, body, uuid, sample, 
   else
     fields[f + 1], fields[f + 2], fields[f + 3], fields[f + 4] = 'group', uuid, 'groupCount', 1
     fields[f + 5], fields[f + 6], fields[f + 7], fields[f + 8] = 'groupFirst', receivedAt, 'groupLast', receivedAt
+    if previous then fields[f + 9], fields[f + 10] = 'previousOccurrence', previous end
   end
   redis.call('HSET', alertKey, unpack(fields))
   redis.call('EXPIRE', alertKey, retention)

@@ -15,6 +15,7 @@ import type { ListenerDeps } from "../deps.js";
 import { tellPrivately } from "../open-modal.js";
 import { registerOwnership } from "./ownership.js";
 import { ResponderPolicy } from "./responders.js";
+import { secondsSinceArrival, timeToAcknowledgeSeconds } from "../../../metrics.js";
 
 export interface Click {
   uuid: string;
@@ -67,18 +68,18 @@ export function register(app: App, deps: ListenerDeps): void {
 
   /** Re-renders the alert message from the stored state, posting long mitigation steps to its thread. */
   async function refresh(client: WebClient, uuid: string, click: Click): Promise<void> {
-    const loaded = await loadForMessage(store, uuid);
+    const loaded = await loadForMessage(store, uuid, client);
     if (!loaded) return;
     let { stored } = loaded;
-    const { group } = loaded;
+    const { group, previous } = loaded;
     const ref = messageRef(stored, click);
     if (!ref) return;
-    let message = renderStored(stored, kb, group);
+    let message = renderStored(stored, kb, group, previous);
     if (!message.mitigationFits && !stored.mitigationInThread) {
       await postInThread(client, ref, mitigationThreadMessages(viewOf(stored, kb, group)));
       await store.setMitigationInThread(uuid);
       stored = (await store.get(uuid)) ?? stored;
-      message = renderStored(stored, kb, group);
+      message = renderStored(stored, kb, group, previous);
     }
     await client.chat.update({
       channel: ref.channel,
@@ -121,6 +122,10 @@ export function register(app: App, deps: ListenerDeps): void {
     log.info({ uuid: click.uuid, user: click.user }, `alert ${kind}`);
     await refresh(client, click.uuid, click);
     const stored = await store.get(click.uuid);
+    const waited =
+      stored && kind === "acknowledged" ? secondsSinceArrival(stored.receivedAt, new Date(result.at)) : null;
+    if (stored && waited !== null)
+      timeToAcknowledgeSeconds.observe({ priority: stored.alert.priority }, waited);
     if (stored)
       await deps.threadLog.record(client, messageRef(stored, click), {
         user: click.user,
@@ -212,7 +217,7 @@ export function register(app: App, deps: ListenerDeps): void {
         return;
       }
       try {
-        const report = buildReport(stored.alert, enrich(stored.alert, kb), kb);
+        const report = buildReport(stored.alert, enrich(stored.alert, kb), kb, stored.resolution);
         await postInThread(client, ref, reportMessages(report));
         log.info({ uuid: click.uuid, user: click.user }, "full report posted in the thread");
       } catch (error) {

@@ -4,7 +4,7 @@ import type { WebClient } from "@slack/web-api";
 const GROUP_CACHE_MS = 5 * 60 * 1000;
 
 /**
- * Who may acknowledge and escalate: SLACK_ALLOWED_RESPONDERS lists user ids (U…, W…) and user group
+ * Who may act on alerts: SLACK_ALLOWED_RESPONDERS lists user ids (U…, W…) and user group
  * ids (S…, members read with usergroups.users.list, which needs the usergroups:read scope). An empty
  * list allows everyone who can see the message. If a group cannot be read, its members are refused:
  * failing closed is the point of the setting.

@@ -45,6 +45,7 @@ function lookupView(stored: StoredAlert, permalink: string | null): LookupView {
     state: stateOf(stored),
     permalink,
     posted: stored.slack !== null,
+    resolution: stored.resolution,
   };
 }
 
@@ -100,7 +101,11 @@ export async function answerFalcoCommand(
     if (!words[1]) return [renderHelp("Say which alert: `/falco report <uuid>`.")];
     const stored = await findAlert(words[1], deps);
     if (isNotice(stored)) return [stored];
-    const parts = reportMessages(buildReport(stored.alert, enrich(stored.alert, deps.kb), deps.kb));
+    // A later occurrence's incident ends with its group's message: the outcome is the first alert's.
+    const owner = (await deps.store.getWithGroup(stored.alert.uuid))?.leader ?? stored;
+    const parts = reportMessages(
+      buildReport(stored.alert, enrich(stored.alert, deps.kb), deps.kb, owner.resolution),
+    );
     if (parts.length <= MAX_RESPONSES) return parts;
     return [
       ...parts.slice(0, MAX_RESPONSES - 1),
