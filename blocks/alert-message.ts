@@ -22,6 +22,8 @@ export const ACTIONS = {
   expand: "falco_show_mitigation",
   collapse: "falco_hide_mitigation",
   report: "falco_full_report",
+  silence: "falco_silence",
+  unsilence: "falco_unsilence",
 } as const;
 
 export interface AlertView {
@@ -34,6 +36,8 @@ export interface AlertView {
   mitigationInThread?: boolean;
   /** When alerts like this one were grouped into this message: how many, when, and what varied. */
   group?: GroupView | null;
+  /** A silence made from this alert, while it lasts: its id, end (ISO 8601) and maker. */
+  silence?: { id: string; until: string; by: string } | null;
 }
 
 export interface GroupView {
@@ -86,6 +90,11 @@ function actionsBlock(view: AlertView, expandedInPlace: boolean): Block {
       ? button("Hide mitigation steps", ACTIONS.collapse, uuid)
       : button("Show mitigation steps", ACTIONS.expand, uuid),
     button("Full report", ACTIONS.report, uuid),
+  );
+  elements.push(
+    view.silence
+      ? button("Unsilence", ACTIONS.unsilence, view.silence.id)
+      : button("Silence", ACTIONS.silence, uuid),
   );
   return { type: "actions", block_id: `falco_actions`, elements };
 }
@@ -182,6 +191,15 @@ function contextBlocks(view: AlertView): Block[] {
   }
   const state = stateLine(view.triage);
   if (state) blocks.push({ type: "context", elements: [md(state)] });
+  if (view.silence)
+    blocks.push({
+      type: "context",
+      elements: [
+        md(
+          `:mute: Silenced until ${slackDate(view.silence.until)} by ${userMention(view.silence.by)}: matching alerts are stored and counted, not posted`,
+        ),
+      ],
+    });
   return blocks;
 }
 

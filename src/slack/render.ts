@@ -27,6 +27,7 @@ export function viewOf(stored: StoredAlert, kb: KnowledgeBase, group: GroupInfo 
     expanded: stored.expanded,
     mitigationInThread: stored.mitigationInThread,
     group: groupView(group),
+    silence: stored.silence ?? null,
   };
 }
 

@@ -62,6 +62,15 @@ export interface StoredAlert {
   group: string;
   /** When a worker last started posting it: a retry after a crash looks for that post first. */
   postIntentAt: string | null;
+  /** A silence made from this alert, while it lasts. */
+  silence?: SilenceMark | null;
+}
+
+/** The silence an alert's message shows: its id, its end (ISO 8601), who made it. */
+export interface SilenceMark {
+  id: string;
+  until: string;
+  by: string;
 }
 
 export function stateOf(stored: StoredAlert): AlertState {

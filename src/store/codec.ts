@@ -76,6 +76,10 @@ const alertHash = z.object({
   expanded: flag.optional(),
   mitigationInThread: flag.optional(),
   reportPostedAt: optionalText,
+  /** While a silence made from this alert lasts: its id, its end (ISO 8601) and who made it. */
+  silenceId: optionalText,
+  silencedUntil: optionalText,
+  silencedBy: optionalText,
 });
 const alertHashPatch = alertHash.partial();
 
@@ -170,6 +174,10 @@ export function storedAlertOf(body: StoredBody, hash: AlertHash): StoredAlert {
     post: hash.post,
     group: hash.group,
     postIntentAt: hash.postIntentAt,
+    silence:
+      hash.silenceId && hash.silencedUntil
+        ? { id: hash.silenceId, until: hash.silencedUntil, by: hash.silencedBy ?? "" }
+        : null,
   };
 }
 

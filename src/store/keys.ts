@@ -21,12 +21,24 @@ export class StoreKeys {
   readonly byTime: string;
   /** Sorted set of group pointer keys by when their window closes (ms). */
   readonly openGroups: string;
+  /** Held-back alert counters without their hold's id (see `heldCount`). */
+  readonly heldPrefix: string;
+  /** Sorted set of active silence ids by when they end (ms). */
+  readonly activeSilences: string;
+  /** A counter raised by every change to the silences, which each process compares with its copy's. */
+  readonly silencesVersion: string;
+  /** The pub/sub channel on which a change to the silences is announced (its new version). */
+  readonly silencesChanged: string;
 
   constructor(readonly prefix: string) {
     this.alertPrefix = `${prefix}:alert:`;
     this.idsBase = `${prefix}:alerts:ids`;
     this.byTime = `${prefix}:alerts:by-time`;
     this.openGroups = `${prefix}:groups:open`;
+    this.heldPrefix = `${prefix}:held:`;
+    this.activeSilences = `${prefix}:silences:active`;
+    this.silencesVersion = `${prefix}:silences:version`;
+    this.silencesChanged = `${prefix}:silences:changed`;
   }
 
   /** An alert's mutable state (hash; its fields are AlertHash in codec.ts). */
@@ -62,5 +74,15 @@ export class StoreKeys {
   /** The uuid-prefix index bucket holding the uuids that start as this uuid (or prefix) does. */
   idBucket(uuidOrPrefix: string): string {
     return `${this.idsBase}:${uuidOrPrefix.slice(0, ID_BUCKET_CHARS)}`;
+  }
+
+  /** How many alerts the silence or saved exception with this id held back (string, INCR). */
+  heldCount(holdId: string): string {
+    return this.heldPrefix + holdId;
+  }
+
+  /** A silence (hash; its fields are SilenceHash in silences.ts). */
+  silence(id: string): string {
+    return `${this.prefix}:silence:${id}`;
   }
 }
