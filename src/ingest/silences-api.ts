@@ -44,6 +44,7 @@ const NewSilenceBody = z
 function problemOf(error: z.ZodError): string {
   const issue = error.issues[0]!;
   const path = issue.path.map(String).join(".");
+  if (issue.code === "invalid_key") return `${path}: ${issue.issues[0]?.message ?? issue.message}`;
   if (issue.code === "unrecognized_keys")
     return `unknown field ${issue.keys.map((k) => `"${k}"`).join(", ")}`;
   return path ? `${path}: ${issue.message}` : issue.message;

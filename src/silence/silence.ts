@@ -21,8 +21,9 @@ export interface Silence {
   /** The alert it was made from and that alert's message, when it was made in Slack. */
   alert: string | null;
   message: { channel: string; ts: string } | null;
-  /** When and by whom it was lifted before its end; null while active or when it expired. */
+  /** When it ended (lifted or expired); null while active. */
   endedAt: string | null;
+  /** Who lifted it; null while active or when it expired. */
   endedBy: string | null;
 }
 

@@ -42,10 +42,11 @@ const silenceHash = z.object({
     .string()
     .optional()
     .transform((v) => v ?? null),
+  /** "" when it expired rather than being lifted. */
   endedBy: z
     .string()
     .optional()
-    .transform((v) => v ?? null),
+    .transform((v) => v || null),
   reportedAt: z.string().optional(),
 });
 

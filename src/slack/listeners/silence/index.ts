@@ -178,26 +178,30 @@ export function register(app: App, deps: ListenerDeps): void {
     if (!stored)
       return refuse(SILENCE_MODAL.reason.block, "This alert is no longer stored: nothing to silence.");
     const scope = scopeOf(stored.alert);
+    const now = new Date();
     const form = readSilenceForm(
       view.state.values as Values,
       scope.map((s) => s.field),
-      new Date(),
+      now,
     );
     if ("errors" in form) return ack({ response_action: "errors", errors: form.errors });
     let silence;
     try {
-      silence = await deps.silences.create({
-        rule: stored.alert.rule,
-        priority: stored.alert.priority,
-        match: Object.fromEntries(
-          scope.filter((s) => form.fields.includes(s.field)).map((s) => [s.field, s.value]),
-        ),
-        createdBy: user,
-        reason: form.reason,
-        endsAt: form.endsAt,
-        alert: uuid,
-        message: stored.slack,
-      });
+      silence = await deps.silences.create(
+        {
+          rule: stored.alert.rule,
+          priority: stored.alert.priority,
+          match: Object.fromEntries(
+            scope.filter((s) => form.fields.includes(s.field)).map((s) => [s.field, s.value]),
+          ),
+          createdBy: user,
+          reason: form.reason,
+          endsAt: form.endsAt,
+          alert: uuid,
+          message: stored.slack,
+        },
+        now,
+      );
     } catch (error) {
       log.error({ err: error, uuid }, "could not save a silence");
       return refuse(
