@@ -36,6 +36,8 @@ export const ACTIONS = {
   reopen: "falco_reopen",
   /** Offered on alerts resolved as false positive or expected activity. */
   tune: "falco_tune",
+  silence: "falco_silence",
+  unsilence: "falco_unsilence",
 } as const;
 
 export interface AlertView {
@@ -52,6 +54,8 @@ export interface AlertView {
   resolution?: ResolutionView | null;
   /** The resolved earlier occurrence whose group this alert would have joined. */
   previous?: PreviousOccurrenceView | null;
+  /** A silence made from this alert, while it lasts: its id, end (ISO 8601) and maker. */
+  silence?: { id: string; until: string; by: string } | null;
 }
 
 export interface GroupView {
@@ -123,6 +127,11 @@ function actionsBlock(view: AlertView, expandedInPlace: boolean): Block {
   // Ownership is for open alerts: a resolved one has nothing left to take.
   if (!view.resolution)
     elements.push(button("Take it", ACTIONS.take, uuid), button("Assign…", ACTIONS.assign, uuid));
+  elements.push(
+    view.silence
+      ? button("Unsilence", ACTIONS.unsilence, view.silence.id)
+      : button("Silence", ACTIONS.silence, uuid),
+  );
   return { type: "actions", block_id: `falco_actions`, elements };
 }
 
@@ -226,6 +235,15 @@ function contextBlocks(view: AlertView): Block[] {
     });
   }
   if (view.previous) blocks.push({ type: "context", elements: [md(previousOccurrenceLine(view.previous))] });
+  if (view.silence)
+    blocks.push({
+      type: "context",
+      elements: [
+        md(
+          `:mute: Silenced until ${slackDate(view.silence.until)} by ${userMention(view.silence.by)}: matching alerts are stored and counted, not posted`,
+        ),
+      ],
+    });
   return blocks;
 }
 

@@ -117,6 +117,7 @@ export const HELP_TEXT = [
   "`/falco report <uuid>` – the written incident report for one alert (event breakdown, observations, next steps)",
   "`/falco recent` – the last 10 alerts",
   "`/falco mine` – the open alerts you own (press *Take it* on an alert to own it)",
+  "`/falco silences` – the active silences, each with its Unsilence button",
   "`/falco help` – this help",
 ].join("\n");
 

@@ -19,6 +19,12 @@ import { ThreadLog } from "../slack/thread-log.js";
 import type { LocalSlack } from "../preview/local-slack.js";
 import { previewRoutes } from "../preview/page.js";
 import { AlertStore } from "../store/alert-store.js";
+import { SilenceStore } from "../store/silences.js";
+import { ActiveSilences } from "../silence/active.js";
+import { Silences } from "../silence/service.js";
+import { createSilenceWorker, SilenceJobs } from "../queue/silence-jobs.js";
+import { silencesRouter } from "../ingest/silences-api.js";
+import { endSilence } from "../slack/silence-end.js";
 import { listen, workerMetricsApp } from "./http-server.js";
 
 /** The URL without its password, for logs. */
@@ -67,6 +73,12 @@ export async function startWeb({ config, redisUrl, kb, log, local = null }: WebO
     log.error({ redisUrl: redactUrl(redisUrl) }, "Redis is not reachable yet: answering 503 until it is");
   const store = new AlertStore(redis, config.keyPrefix);
   const queues = new DeliveryQueues(queueRedis, config.keyPrefix, config.grouping.updateSeconds * 1000);
+  // Silences: every alert is checked against this process's copy at ingest (see ActiveSilences).
+  const silenceStore = new SilenceStore(redis, config.keyPrefix);
+  const activeSilences = new ActiveSilences(silenceStore, log);
+  await activeSilences.start(redis.duplicate());
+  const silenceJobs = new SilenceJobs(queueRedis, config.keyPrefix);
+  const silences = new Silences(silenceStore, silenceJobs, activeSilences);
   const intake: Intake = {
     store,
     queues,
@@ -77,6 +89,7 @@ export async function startWeb({ config, redisUrl, kb, log, local = null }: WebO
       dedupeWindowSeconds: config.grouping.dedupeWindowSeconds,
       retentionSeconds: config.retentionSeconds,
     },
+    holds: [activeSilences],
   };
   const app = createHttpApp({
     store,
@@ -86,6 +99,7 @@ export async function startWeb({ config, redisUrl, kb, log, local = null }: WebO
     ingestToken: config.ingestToken,
     log,
   });
+  app.use(silencesRouter({ silences, ingestToken: config.ingestToken, log }));
   const committer = new IntakeCommitter(intake);
   const falcoEndpoint = createFalcoEndpoint({
     accept: (alerts, receivedAt) => committer.accept(alerts, receivedAt),
@@ -110,6 +124,7 @@ export async function startWeb({ config, redisUrl, kb, log, local = null }: WebO
             enabledFor: (channel) => threadLogEnabled(config.routing, channel),
             log,
           }),
+          silences,
           log,
         },
         identity,
@@ -140,7 +155,7 @@ export async function startWeb({ config, redisUrl, kb, log, local = null }: WebO
   if (local) local.requestUrl = `http://127.0.0.1:${port}/slack/events`;
   log.info(
     { port },
-    `listening on port ${port}: POST /falco, GET /alerts/:uuid, /metrics, /healthz, /readyz${config.slack && !config.slack.appToken && !local ? ", POST /slack/events" : ""}${local ? ", GET /preview" : ""}${config.adminPassword ? ", GET /admin/queues" : ""}`,
+    `listening on port ${port}: POST /falco, GET /alerts/:uuid, /silences, /metrics, /healthz, /readyz${config.slack && !config.slack.appToken && !local ? ", POST /slack/events" : ""}${local ? ", GET /preview" : ""}${config.adminPassword ? ", GET /admin/queues" : ""}`,
   );
 
   return {
@@ -150,6 +165,8 @@ export async function startWeb({ config, redisUrl, kb, log, local = null }: WebO
       await http.close();
       if (slackApp && config.slack?.appToken) await slackApp.stop();
       await queues.close();
+      activeSilences.stop();
+      await silenceJobs.close();
       redis.disconnect();
       queueRedis.disconnect();
     },
@@ -201,6 +218,20 @@ export async function startWorker({
     preview,
     followUp: (channel, leader) => queues.enqueueUpdates([{ channel, leader }]),
   });
+  const silenceStore = new SilenceStore(storeRedis, config.keyPrefix);
+  const silenceWorker = createSilenceWorker({
+    connection: bullRedis,
+    keyPrefix: config.keyPrefix,
+    end: (id) =>
+      endSilence(id, {
+        silences: silenceStore,
+        store,
+        kb,
+        client: slack?.client ?? null,
+        log,
+      }),
+    log,
+  });
   const channels = routingChannels(config.routing);
   const workers = channels.map((channel) =>
     createDeliveryWorker(channel, {
@@ -230,6 +261,7 @@ export async function startWorker({
     async close() {
       await metrics?.close();
       await Promise.all(workers.map((w) => w.close()));
+      await silenceWorker.close();
       await queues.close();
       bullRedis.disconnect();
       storeRedis.disconnect();

@@ -10,6 +10,7 @@ import { register as registerCommands } from "./listeners/commands/index.js";
 import { register as registerEvents } from "./listeners/events/index.js";
 import { register as registerResolutionActions } from "./listeners/actions/resolution.js";
 import { register as registerResolutionView } from "./listeners/views/resolution.js";
+import { register as registerSilences } from "./listeners/silence/index.js";
 
 /** Slack's replay window: a signed request older or newer than this is refused. */
 export const SLACK_TIMESTAMP_WINDOW_SECONDS = 300;
@@ -108,6 +109,7 @@ export function createSlackApp({ config, httpApp, listeners, identity = null, lo
   registerEvents(app, listeners);
   registerResolutionActions(app, listeners);
   registerResolutionView(app, listeners);
+  registerSilences(app, listeners);
   app.error(async (error) => {
     log.error({ err: error }, "Slack listener error");
   });

@@ -38,6 +38,7 @@ export function viewOf(
     group: groupView(group),
     resolution: stored.resolution,
     previous,
+    silence: stored.silence ?? null,
   };
 }
 

@@ -74,6 +74,8 @@ export interface StoredAlert {
   resolution: Resolution | null;
   /** For a group's first alert: the resolved first alert of the group it would have joined. */
   previousOccurrence: string | null;
+  /** A silence made from this alert, while it lasts. */
+  silence?: SilenceMark | null;
 }
 
 /** Who resolved an alert, when, with which verdict and note. */
@@ -82,6 +84,13 @@ export interface Resolution {
   note: string | null;
   by: string;
   at: string;
+}
+
+/** The silence an alert's message shows: its id, its end (ISO 8601), who made it. */
+export interface SilenceMark {
+  id: string;
+  until: string;
+  by: string;
 }
 
 export function stateOf(stored: StoredAlert): AlertState {

@@ -94,6 +94,10 @@ const alertHash = z.object({
   resolvedAt: optionalText,
   /** On a group's first alert: the resolved first alert of the group it would have joined. */
   previousOccurrence: optionalText,
+  /** While a silence made from this alert lasts: its id, its end (ISO 8601) and who made it. */
+  silenceId: optionalText,
+  silencedUntil: optionalText,
+  silencedBy: optionalText,
 });
 const alertHashPatch = alertHash.partial();
 
@@ -195,6 +199,10 @@ export function storedAlertOf(body: StoredBody, hash: AlertHash): StoredAlert {
         ? { verdict: hash.verdict, note: hash.resolutionNote, by: hash.resolvedBy, at: hash.resolvedAt }
         : null,
     previousOccurrence: hash.previousOccurrence,
+    silence:
+      hash.silenceId && hash.silencedUntil
+        ? { id: hash.silenceId, until: hash.silencedUntil, by: hash.silencedBy ?? "" }
+        : null,
   };
 }
 

@@ -23,6 +23,14 @@ export class StoreKeys {
   readonly openGroups: string;
   /** The owned-alerts index key without its user id (takeOwnership.lua makes the previous owner's). */
   readonly ownedPrefix: string;
+  /** Held-back alert counters without their hold's id (see `heldCount`). */
+  readonly heldPrefix: string;
+  /** Sorted set of active silence ids by when they end (ms). */
+  readonly activeSilences: string;
+  /** A counter raised by every change to the silences, which each process compares with its copy's. */
+  readonly silencesVersion: string;
+  /** The pub/sub channel on which a change to the silences is announced (its new version). */
+  readonly silencesChanged: string;
 
   constructor(readonly prefix: string) {
     this.alertPrefix = `${prefix}:alert:`;
@@ -30,6 +38,10 @@ export class StoreKeys {
     this.byTime = `${prefix}:alerts:by-time`;
     this.openGroups = `${prefix}:groups:open`;
     this.ownedPrefix = `${prefix}:owned:`;
+    this.heldPrefix = `${prefix}:held:`;
+    this.activeSilences = `${prefix}:silences:active`;
+    this.silencesVersion = `${prefix}:silences:version`;
+    this.silencesChanged = `${prefix}:silences:changed`;
   }
 
   /** An alert's mutable state (hash; its fields are AlertHash in codec.ts). */
@@ -70,5 +82,15 @@ export class StoreKeys {
   /** The alerts a Slack user owns (sorted set of uuids by when they took them, ms). */
   ownedBy(user: string): string {
     return this.ownedPrefix + user;
+  }
+
+  /** How many alerts the silence or saved exception with this id held back (string, INCR). */
+  heldCount(holdId: string): string {
+    return this.heldPrefix + holdId;
+  }
+
+  /** A silence (hash; its fields are SilenceHash in silences.ts). */
+  silence(id: string): string {
+    return `${this.prefix}:silence:${id}`;
   }
 }

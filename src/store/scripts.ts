@@ -80,6 +80,7 @@ export function createAlertsArgs(
     String(params.dedupeWindowSeconds),
     String(params.retentionSeconds),
     String(ID_BUCKET_CHARS),
+    keys.heldPrefix,
   ];
   for (const e of entries) {
     keyList.push(keys.alert(e.uuid), keys.body(e.uuid), keys.seen(e.contentKey), keys.group(e.groupKey));

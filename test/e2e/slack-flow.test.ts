@@ -73,6 +73,7 @@ describe("alert → Slack → buttons → /falco, end to end", () => {
       ACTIONS.report,
       ACTIONS.take,
       ACTIONS.assign,
+      ACTIONS.silence,
     ]);
     expect(post.args.text).toBe("Critical: Fileless execution via memfd_create on worker-node-1");
     expect(post.args.unfurl_links).toBe("false");

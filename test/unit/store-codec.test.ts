@@ -58,6 +58,9 @@ describe("the alert state hash codec", () => {
       resolvedBy: null,
       resolvedAt: null,
       previousOccurrence: null,
+      silenceId: null,
+      silencedUntil: null,
+      silencedBy: null,
     } satisfies AlertHash);
   });
 
@@ -118,6 +121,20 @@ describe("the alert state hash codec", () => {
     });
   });
 
+  it("reads the silence an alert's message shows, while it lasts", () => {
+    const state = decodeAlertHash({
+      ...firstFields,
+      silenceId: "s-1",
+      silencedUntil: "2026-12-02T14:00:00.000Z",
+      silencedBy: "U0ALICE",
+    })!;
+    expect(storedAlertOf({ alert, groupKey: "k" }, state).silence).toEqual({
+      id: "s-1",
+      until: "2026-12-02T14:00:00.000Z",
+      by: "U0ALICE",
+    });
+  });
+
   it("answers null for no hash, and refuses a hash it cannot read", () => {
     expect(decodeAlertHash({})).toBeNull();
     expect(() => decodeAlertHash({ ...firstFields, post: "yes" })).toThrow();
@@ -134,6 +151,7 @@ describe("the alert state hash codec", () => {
     const state = decodeAlertHash({ ...firstFields, post: "0", ...fields })!;
     const stored = storedAlertOf({ alert, groupKey: "k" }, state);
     expect(stored.post).toBe(false);
+    expect(stored.silence).toBeNull();
     expect(stored.delivery).toEqual({
       status: "not_posted",
       error: "below MIN_PRIORITY: stored, not posted",

@@ -1,6 +1,7 @@
 import type { Logger } from "pino";
 import type { KnowledgeBase } from "../../enrich/knowledge.js";
 import type { AlertStore } from "../../store/alert-store.js";
+import type { Silences } from "../../silence/service.js";
 import type { ThreadLog } from "../thread-log.js";
 
 /** What Slack listeners need; the composition root provides it. */
@@ -12,5 +13,7 @@ export interface ListenerDeps {
   allowedResponders?: string[];
   /** Records each state change in the alert message's thread. */
   threadLog: ThreadLog;
+  /** Making and lifting silences; absent: the Silence buttons answer that silences are off. */
+  silences?: Silences;
   log: Logger;
 }

@@ -31,6 +31,8 @@
     ARGV[4]  dedupe window, s ("0": re-sent copies are not recognised)
     ARGV[5]  retention, s
     ARGV[6]  number of leading uuid characters that name an index bucket
+    ARGV[7]  held-back counter key prefix: a held alert raises <ARGV[7]><the hold's id> by one (a
+             new counter lives 91 days, the longest silence and a day; ending a silence shortens it)
     then for each alert, 7 arguments:
       +1 body JSON
       +2 uuid
@@ -53,12 +55,13 @@
     {'duplicate'}                        uuid stored already and delivered (or not to be posted)
 ]]
 local FIXED_KEYS, KEYS_PER_ALERT = 3, 4
-local FIXED_ARGS, ARGS_PER_ALERT = 6, 9
+local FIXED_ARGS, ARGS_PER_ALERT = 7, 9
 
 local idsKey, byTimeKey, openGroupsKey = KEYS[1], KEYS[2], KEYS[3]
 local now = tonumber(ARGV[1])
 local window, alertPrefix, dedupe, retention = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local bucketChars = tonumber(ARGV[6])
+local heldPrefix = ARGV[7]
 
 local function bucket(uuid)
   return idsKey .. ':' .. string.sub(uuid, 1, bucketChars)
@@ -105,6 +108,7 @@ local function create(alertKey, bodyKey, seenKey, groupKey, body, uuid, sample, 
     redis.call('HSET', alertKey, 'receivedAt', receivedAt, 'channel', channel, 'post', post,
       'deliveryStatus', held, 'deliveryAt', receivedAt, 'heldBy', heldBy, 'group', uuid)
     redis.call('EXPIRE', alertKey, retention)
+    if redis.call('INCR', heldPrefix .. heldBy) == 1 then redis.call('EXPIRE', heldPrefix .. heldBy, 7862400) end
     return {'held', held}
   end
   local previous

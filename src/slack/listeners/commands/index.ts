@@ -17,6 +17,7 @@ import { buildReport } from "../../../report/report.js";
 import { isOpen, type StoredAlert, stateOf } from "../../../store/alert-store.js";
 import { getFollowingCopy } from "../../../store/copies.js";
 import type { ListenerDeps } from "../deps.js";
+import { answerSilencesCommand } from "../silence/index.js";
 
 /** Shortest uuid prefix `/falco` accepts, so a lookup cannot wander through unrelated alerts. */
 export const MIN_PREFIX = 8;
@@ -97,6 +98,7 @@ export async function answerFalcoCommand(
     const owned = (await deps.store.ownedBy(user)).filter(isOpen);
     return [renderMine(owned.map((a) => lookupView(a, null)))];
   }
+  if (first === "silences") return [await answerSilencesCommand(deps)];
   if (first === "report") {
     if (!words[1]) return [renderHelp("Say which alert: `/falco report <uuid>`.")];
     const stored = await findAlert(words[1], deps);
