@@ -22,6 +22,7 @@ export const ACTIONS = {
   expand: "falco_show_mitigation",
   collapse: "falco_hide_mitigation",
   report: "falco_full_report",
+  tune: "falco_tune",
 } as const;
 
 export interface AlertView {

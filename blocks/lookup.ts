@@ -69,6 +69,7 @@ export const HELP_TEXT = [
   "`/falco <uuid>` – show one alert (the first 8 or more characters of its uuid are enough)",
   "`/falco report <uuid>` – the written incident report for one alert (event breakdown, observations, next steps)",
   "`/falco recent` – the last 10 alerts",
+  "`/falco tuning` – the saved Falco exceptions, each with a Withdraw button",
   "`/falco help` – this help",
 ].join("\n");
 

@@ -19,6 +19,10 @@ import { ThreadLog } from "../slack/thread-log.js";
 import type { LocalSlack } from "../preview/local-slack.js";
 import { previewRoutes } from "../preview/page.js";
 import { AlertStore } from "../store/alert-store.js";
+import { TuningStore } from "../store/tuning-store.js";
+import { tuningRoutes } from "../ingest/tuning-routes.js";
+import { GitHubPullRequests } from "../tuning/github.js";
+import { TuningHold } from "../tuning/hold.js";
 import { listen, workerMetricsApp } from "./http-server.js";
 
 /** The URL without its password, for logs. */
@@ -67,6 +71,9 @@ export async function startWeb({ config, redisUrl, kb, log, local = null }: WebO
     log.error({ redisUrl: redactUrl(redisUrl) }, "Redis is not reachable yet: answering 503 until it is");
   const store = new AlertStore(redis, config.keyPrefix);
   const queues = new DeliveryQueues(queueRedis, config.keyPrefix, config.grouping.updateSeconds * 1000);
+  const tuningStore = new TuningStore(redis, config.keyPrefix);
+  const tuningHold = new TuningHold(tuningStore, log);
+  await tuningHold.start();
   const intake: Intake = {
     store,
     queues,
@@ -77,6 +84,7 @@ export async function startWeb({ config, redisUrl, kb, log, local = null }: WebO
       dedupeWindowSeconds: config.grouping.dedupeWindowSeconds,
       retentionSeconds: config.retentionSeconds,
     },
+    holds: [tuningHold],
   };
   const app = createHttpApp({
     store,
@@ -111,6 +119,18 @@ export async function startWeb({ config, redisUrl, kb, log, local = null }: WebO
             log,
           }),
           log,
+          tuning: {
+            store: tuningStore,
+            hold: tuningHold,
+            github: config.tuningGitHub
+              ? {
+                  pulls: new GitHubPullRequests(config.tuningGitHub),
+                  repo: config.tuningGitHub.repo,
+                  path: config.tuningGitHub.path,
+                }
+              : null,
+            retentionSeconds: config.retentionSeconds,
+          },
         },
         identity,
         log,
@@ -121,6 +141,7 @@ export async function startWeb({ config, redisUrl, kb, log, local = null }: WebO
     routingChannels(config.routing).map((channel) => queues.queue(channel)),
     config.adminPassword,
   );
+  app.use(tuningRoutes({ store: tuningStore, auth: requireToken(config.ingestToken), log }));
   if (local)
     app.use(
       previewRoutes({ local, auth: requireToken(config.ingestToken), ingestToken: config.ingestToken, log }),
@@ -148,6 +169,7 @@ export async function startWeb({ config, redisUrl, kb, log, local = null }: WebO
     port,
     async close() {
       await http.close();
+      tuningHold.stop();
       if (slackApp && config.slack?.appToken) await slackApp.stop();
       await queues.close();
       redis.disconnect();

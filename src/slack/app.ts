@@ -7,6 +7,7 @@ import { classifySlackError, slackClientOptions, slackLogger } from "./client.js
 import type { ListenerDeps } from "./listeners/deps.js";
 import { register as registerActions } from "./listeners/actions/index.js";
 import { register as registerCommands } from "./listeners/commands/index.js";
+import { register as registerTuning } from "./listeners/tuning/index.js";
 
 /** Slack's replay window: a signed request older or newer than this is refused. */
 export const SLACK_TIMESTAMP_WINDOW_SECONDS = 300;
@@ -102,6 +103,7 @@ export function createSlackApp({ config, httpApp, listeners, identity = null, lo
       });
   registerActions(app, listeners);
   registerCommands(app, listeners);
+  registerTuning(app, listeners);
   app.error(async (error) => {
     log.error({ err: error }, "Slack listener error");
   });

@@ -162,6 +162,7 @@ export class AlertStore {
             post: item.post,
             held: item.held ?? null,
             receivedAt: item.receivedAt,
+            rule: item.alert.rule,
           };
         }),
       );
