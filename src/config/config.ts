@@ -126,10 +126,6 @@ function crossProblems(env: Record<string, string | undefined>): string[] {
   }
   if (env.TUNING_REPO && !env.GITHUB_TOKEN)
     problems.push("GITHUB_TOKEN is required with TUNING_REPO (pull requests of saved Falco exceptions)");
-  if (env.GITHUB_TOKEN && !env.TUNING_REPO)
-    problems.push(
-      "TUNING_REPO is required with GITHUB_TOKEN (the repository that receives saved Falco exceptions)",
-    );
   if (env.REDIS_CLUSTER === "true") {
     if (!env.REDIS_URL)
       problems.push("REDIS_URL is required with REDIS_CLUSTER=true (any node of the cluster)");

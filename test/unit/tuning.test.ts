@@ -19,6 +19,7 @@ import {
 import { additionProposal } from "../../src/tuning/proposal.js";
 import { replayException, type ReplayResult } from "../../src/tuning/replay.js";
 import { RULES_FILE_HEADER, tuningRulesYaml } from "../../src/tuning/rules-file.js";
+import { loadConfig } from "../../src/config/config.js";
 import { shippedKnowledgeBase } from "../helpers/knowledge.js";
 
 const kb = shippedKnowledgeBase();
@@ -593,5 +594,35 @@ describe("the Tune views", () => {
         "The bot already holds matching alerts back; Falco stops raising them once it loads this file.",
       ].join("\n"),
     });
+  });
+});
+
+describe("the GitHub settings", () => {
+  const base = { PORT: "0" };
+  it("turn pull requests on with GITHUB_TOKEN and TUNING_REPO, with the documented defaults", () => {
+    expect(
+      loadConfig({ ...base, GITHUB_TOKEN: "ghp_0123456789", TUNING_REPO: "team/falco-config" }).tuningGitHub,
+    ).toEqual({
+      token: "ghp_0123456789",
+      repo: "team/falco-config",
+      path: "falco/tuning-rules.yaml",
+      baseBranch: "main",
+      apiUrl: "https://api.github.com",
+    });
+    expect(loadConfig(base).tuningGitHub).toBeNull();
+  });
+
+  it("name what is wrong", () => {
+    expect(() => loadConfig({ ...base, TUNING_REPO: "team/falco-config" })).toThrow(
+      /GITHUB_TOKEN is required with TUNING_REPO/,
+    );
+    expect(() =>
+      loadConfig({
+        ...base,
+        GITHUB_TOKEN: "ghp_0123456789",
+        TUNING_REPO: "not a repo",
+        TUNING_PATH: "../x.yaml",
+      }),
+    ).toThrow(/TUNING_REPO must be owner\/name of a GitHub repository[\s\S]*TUNING_PATH must/);
   });
 });

@@ -228,10 +228,10 @@ export function register(app: App, deps: ListenerDeps): void {
         ),
       });
     } catch (error) {
-      log.warn(
-        { err: error, user: who.user, slackError: slackError(error) },
-        "the Tune replay could not be shown",
-      );
+      const code = slackError(error);
+      log.warn({ err: error, user: who.user, slackError: code }, "the Tune replay could not be shown");
+      // not_found: the person closed the form meanwhile, and needs no apology.
+      if (code === "not_found") return;
       await tellPrivately(
         client,
         who,
