@@ -31,30 +31,30 @@ export class TuningHold implements DeliveryHold {
     return null;
   }
 
-  /** Reads the exceptions again if the version changed (or `force`). Never throws: it logs. */
+  /**
+   * Reads the exceptions again if the version changed (or `force`); a refresh already running is
+   * shared unless forced. Never throws: it logs, and keeps the exceptions last read.
+   */
   refresh(force = false): Promise<void> {
     if (this.refreshing && !force) return this.refreshing;
-    const run = (async () => {
-      try {
-        const version = await this.store.version();
-        if (!force && version === this.version) return;
-        const exceptions = await this.store.list();
-        const byRule = new Map<string, StoredException[]>();
-        for (const ex of exceptions) byRule.set(ex.rule, [...(byRule.get(ex.rule) ?? []), ex]);
-        this.byRule = byRule;
-        this.version = version;
-      } catch (error) {
-        this.log.warn(
-          { err: error },
-          "could not read the saved Falco exceptions; keeping the last ones read",
-        );
-      }
-    })();
-    this.refreshing = run.finally(() => {
-      if (this.refreshing === guarded) this.refreshing = null;
+    const run: Promise<void> = this.read(force).finally(() => {
+      if (this.refreshing === run) this.refreshing = null;
     });
-    const guarded = this.refreshing;
-    return guarded;
+    this.refreshing = run;
+    return run;
+  }
+
+  private async read(force: boolean): Promise<void> {
+    try {
+      const version = await this.store.version();
+      if (!force && version === this.version) return;
+      const byRule = new Map<string, StoredException[]>();
+      for (const ex of await this.store.list()) byRule.set(ex.rule, [...(byRule.get(ex.rule) ?? []), ex]);
+      this.byRule = byRule;
+      this.version = version;
+    } catch (error) {
+      this.log.warn({ err: error }, "could not read the saved Falco exceptions; keeping the last ones read");
+    }
   }
 
   /** Reads the exceptions now and then keeps them in step until `stop`. */
