@@ -118,6 +118,7 @@ export const HELP_TEXT = [
   "`/falco recent` – the last 10 alerts",
   "`/falco mine` – the open alerts you own (press *Take it* on an alert to own it)",
   "`/falco silences` – the active silences, each with its Unsilence button",
+  "`/falco tuning` – the saved Falco exceptions, each with a Withdraw button",
   "`/falco help` – this help",
 ].join("\n");
 

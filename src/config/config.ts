@@ -85,6 +85,21 @@ const EnvSchema = z.object({
   DEDUPE_WINDOW_SECONDS: z.coerce.number().int().min(0).max(86400).default(600),
   MAX_BATCH_ALERTS: z.coerce.number().int().min(1).max(100000).default(5000),
   ALERT_RETENTION_DAYS: z.coerce.number().positive().max(3650).default(14),
+  GITHUB_TOKEN: z.string().min(8, "looks too short to be a GitHub token").optional(),
+  TUNING_REPO: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, "must be owner/name of a GitHub repository")
+    .optional(),
+  TUNING_PATH: z
+    .string()
+    .regex(/^[^/\s][^\s]*\.ya?ml$/, "must be a path inside the repository ending in .yaml or .yml")
+    .refine((p) => !p.split("/").includes(".."), "must not contain ..")
+    .default("falco/tuning-rules.yaml"),
+  TUNING_BASE_BRANCH: z
+    .string()
+    .regex(/^[A-Za-z0-9._/-]{1,200}$/, "must be a branch name")
+    .default("main"),
+  GITHUB_API_URL: z.url({ protocol: /^https?$/ }).default("https://api.github.com"),
 });
 
 /** Every variable the configuration reads, for docs checks. */
@@ -109,6 +124,8 @@ function crossProblems(env: Record<string, string | undefined>): string[] {
       if (env[name]) problems.push(`${name} is set but SLACK_BOT_TOKEN is not`);
     }
   }
+  if (env.TUNING_REPO && !env.GITHUB_TOKEN)
+    problems.push("GITHUB_TOKEN is required with TUNING_REPO (pull requests of saved Falco exceptions)");
   if (env.REDIS_CLUSTER === "true") {
     if (!env.REDIS_URL)
       problems.push("REDIS_URL is required with REDIS_CLUSTER=true (any node of the cluster)");
@@ -186,6 +203,14 @@ export interface Config {
   };
   /** Stored alerts expire after this many seconds (ALERT_RETENTION_DAYS). */
   retentionSeconds: number;
+  /** Where saved Falco exceptions are proposed as pull requests; null: they are only served. */
+  tuningGitHub: {
+    token: string;
+    repo: string;
+    path: string;
+    baseBranch: string;
+    apiUrl: string;
+  } | null;
 }
 
 export const DEFAULT_REDIS_URL = "redis://127.0.0.1:6379";
@@ -266,5 +291,15 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
       dedupeWindowSeconds: env.DEDUPE_WINDOW_SECONDS,
     },
     retentionSeconds: Math.round(env.ALERT_RETENTION_DAYS * 86400),
+    tuningGitHub:
+      env.GITHUB_TOKEN && env.TUNING_REPO
+        ? {
+            token: env.GITHUB_TOKEN,
+            repo: env.TUNING_REPO,
+            path: env.TUNING_PATH,
+            baseBranch: env.TUNING_BASE_BRANCH,
+            apiUrl: env.GITHUB_API_URL,
+          }
+        : null,
   };
 }

@@ -25,6 +25,10 @@ import { Silences } from "../silence/service.js";
 import { createSilenceWorker, SilenceJobs } from "../queue/silence-jobs.js";
 import { silencesRouter } from "../ingest/silences-api.js";
 import { endSilence } from "../slack/silence-end.js";
+import { TuningStore } from "../store/tuning-store.js";
+import { tuningRoutes } from "../ingest/tuning-routes.js";
+import { GitHubPullRequests } from "../tuning/github.js";
+import { TuningHold } from "../tuning/hold.js";
 import { listen, workerMetricsApp } from "./http-server.js";
 
 /** The URL without its password, for logs. */
@@ -79,6 +83,9 @@ export async function startWeb({ config, redisUrl, kb, log, local = null }: WebO
   await activeSilences.start(redis.duplicate());
   const silenceJobs = new SilenceJobs(queueRedis, config.keyPrefix);
   const silences = new Silences(silenceStore, silenceJobs, activeSilences);
+  const tuningStore = new TuningStore(redis, config.keyPrefix);
+  const tuningHold = new TuningHold(tuningStore, log);
+  await tuningHold.start();
   const intake: Intake = {
     store,
     queues,
@@ -89,7 +96,7 @@ export async function startWeb({ config, redisUrl, kb, log, local = null }: WebO
       dedupeWindowSeconds: config.grouping.dedupeWindowSeconds,
       retentionSeconds: config.retentionSeconds,
     },
-    holds: [activeSilences],
+    holds: [activeSilences, tuningHold],
   };
   const app = createHttpApp({
     store,
@@ -126,6 +133,18 @@ export async function startWeb({ config, redisUrl, kb, log, local = null }: WebO
           }),
           silences,
           log,
+          tuning: {
+            store: tuningStore,
+            hold: tuningHold,
+            github: config.tuningGitHub
+              ? {
+                  pulls: new GitHubPullRequests(config.tuningGitHub),
+                  repo: config.tuningGitHub.repo,
+                  path: config.tuningGitHub.path,
+                }
+              : null,
+            retentionSeconds: config.retentionSeconds,
+          },
         },
         identity,
         log,
@@ -136,6 +155,7 @@ export async function startWeb({ config, redisUrl, kb, log, local = null }: WebO
     routingChannels(config.routing).map((channel) => queues.queue(channel)),
     config.adminPassword,
   );
+  app.use(tuningRoutes({ store: tuningStore, auth: requireToken(config.ingestToken), log }));
   if (local)
     app.use(
       previewRoutes({ local, auth: requireToken(config.ingestToken), ingestToken: config.ingestToken, log }),
@@ -163,6 +183,7 @@ export async function startWeb({ config, redisUrl, kb, log, local = null }: WebO
     port,
     async close() {
       await http.close();
+      tuningHold.stop();
       if (slackApp && config.slack?.appToken) await slackApp.stop();
       await queues.close();
       activeSilences.stop();

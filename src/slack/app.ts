@@ -11,6 +11,7 @@ import { register as registerEvents } from "./listeners/events/index.js";
 import { register as registerResolutionActions } from "./listeners/actions/resolution.js";
 import { register as registerResolutionView } from "./listeners/views/resolution.js";
 import { register as registerSilences } from "./listeners/silence/index.js";
+import { register as registerTuning } from "./listeners/tuning/index.js";
 
 /** Slack's replay window: a signed request older or newer than this is refused. */
 export const SLACK_TIMESTAMP_WINDOW_SECONDS = 300;
@@ -110,6 +111,7 @@ export function createSlackApp({ config, httpApp, listeners, identity = null, lo
   registerResolutionActions(app, listeners);
   registerResolutionView(app, listeners);
   registerSilences(app, listeners);
+  registerTuning(app, listeners);
   app.error(async (error) => {
     log.error({ err: error }, "Slack listener error");
   });

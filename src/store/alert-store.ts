@@ -214,6 +214,7 @@ export class AlertStore {
             post: item.post,
             held: item.held ?? null,
             receivedAt: item.receivedAt,
+            rule: item.alert.rule,
           };
         }),
       );

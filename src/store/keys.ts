@@ -10,7 +10,8 @@ export const ID_BUCKET_CHARS = 4;
  * createAlerts.lua makes four kinds of key itself, for alerts it learns of only while it runs (an
  * original, a group's first alert, an expired index entry): `alertPrefix` + uuid, that key +
  * ":copy-of" and + ":samples", and `idsBase` + ":" + the uuid's first ID_BUCKET_CHARS characters.
- * They are the same names `alert`, `copyOf`, `samples` and `idBucket` make here.
+ * They are the same names `alert`, `copyOf`, `samples` and `idBucket` make here. It is also handed
+ * each alert's `ruleAlerts` key as an argument (one per alert, not a fixed key).
  */
 export class StoreKeys {
   /** The alert state hash key without its uuid. */
@@ -92,5 +93,25 @@ export class StoreKeys {
   /** A silence (hash; its fields are SilenceHash in silences.ts). */
   silence(id: string): string {
     return `${this.prefix}:silence:${id}`;
+  }
+
+  /** A rule's stored uuids by arrival (ms), for replaying a Falco exception against them (sorted set). */
+  ruleAlerts(rule: string): string {
+    return `${this.prefix}:alerts:by-rule:${hashKey(rule)}`;
+  }
+
+  /** Saved Falco exceptions: id → the exception as JSON (hash). */
+  get tuningExceptions(): string {
+    return `${this.prefix}:tuning:exceptions`;
+  }
+
+  /** Counts changes to the saved exceptions, so that every process notices one (string). */
+  get tuningVersion(): string {
+    return `${this.prefix}:tuning:version`;
+  }
+
+  /** An exception being built in the Tune modal, between its replay and its saving (string). */
+  tuningDraft(id: string): string {
+    return `${this.prefix}:tuning:draft:${id}`;
   }
 }

@@ -64,6 +64,8 @@ export interface CreateAlertsEntry {
   post: boolean;
   held: Hold | null;
   receivedAt: Date;
+  /** The alert's Falco rule, whose index (StoreKeys.ruleAlerts) lists it. */
+  rule: string;
 }
 
 /** The argument list of one fcCreateAlerts call: numkeys, KEYS, ARGV (see createAlerts.lua). */
@@ -94,6 +96,7 @@ export function createAlertsArgs(
       String(e.receivedAt.getTime()),
       e.held?.status ?? "",
       e.held?.by ?? "",
+      keys.ruleAlerts(e.rule),
     );
   }
   return [String(keyList.length), ...keyList, ...argList];

@@ -2,6 +2,9 @@ import type { Logger } from "pino";
 import type { KnowledgeBase } from "../../enrich/knowledge.js";
 import type { AlertStore } from "../../store/alert-store.js";
 import type { Silences } from "../../silence/service.js";
+import type { TuningStore } from "../../store/tuning-store.js";
+import type { GitHubPullRequests } from "../../tuning/github.js";
+import type { TuningHold } from "../../tuning/hold.js";
 import type { ThreadLog } from "../thread-log.js";
 
 /** What Slack listeners need; the composition root provides it. */
@@ -16,4 +19,15 @@ export interface ListenerDeps {
   /** Making and lifting silences; absent: the Silence buttons answer that silences are off. */
   silences?: Silences;
   log: Logger;
+  /** Saved Falco exceptions (Tune, `/falco tuning`); absent: the tuning listeners answer that it is off. */
+  tuning?: TuningDeps;
+}
+
+export interface TuningDeps {
+  store: TuningStore;
+  /** This process's hold, refreshed at once after a change here. */
+  hold: TuningHold;
+  /** Proposes the rules file to the team's repository; null without GITHUB_TOKEN and TUNING_REPO. */
+  github: { pulls: GitHubPullRequests; repo: string; path: string } | null;
+  retentionSeconds: number;
 }

@@ -33,7 +33,7 @@
     ARGV[6]  number of leading uuid characters that name an index bucket
     ARGV[7]  held-back counter key prefix: a held alert raises <ARGV[7]><the hold's id> by one (a
              new counter lives 91 days, the longest silence and a day; ending a silence shortens it)
-    then for each alert, 7 arguments:
+    then for each alert, 10 arguments:
       +1 body JSON
       +2 uuid
       +3 sample (a short text kept for the group's message)
@@ -43,6 +43,7 @@
       +7 receivedAt, ms (score in the by-time index)
       +8 held: "silenced" or "tuned" when a silence or saved exception holds it back, else ""
       +9 the id of that silence or exception, else ""
+      +10 the rule's index key (sorted set of the rule's stored uuids by arrival ms)
 
   Output: one array per alert, in order:
     {'leader'}                           stored, first of its group (or grouping is off); a group
@@ -55,7 +56,7 @@
     {'duplicate'}                        uuid stored already and delivered (or not to be posted)
 ]]
 local FIXED_KEYS, KEYS_PER_ALERT = 3, 4
-local FIXED_ARGS, ARGS_PER_ALERT = 7, 9
+local FIXED_ARGS, ARGS_PER_ALERT = 7, 10
 
 local idsKey, byTimeKey, openGroupsKey = KEYS[1], KEYS[2], KEYS[3]
 local now = tonumber(ARGV[1])
@@ -85,7 +86,20 @@ local function index(uuid, score)
   byTime[#byTime + 1] = uuid
 end
 
-local function create(alertKey, bodyKey, seenKey, groupKey, body, uuid, sample, channel, post, receivedAt, score, held, heldBy)
+-- Rule index (replaying a Falco exception against the rule's stored alerts): one ZADD per rule.
+local byRule, ruleOrder = {}, {}
+local function indexRule(key, uuid, score)
+  local entries = byRule[key]
+  if not entries then
+    entries = {}
+    byRule[key] = entries
+    ruleOrder[#ruleOrder + 1] = key
+  end
+  entries[#entries + 1] = score
+  entries[#entries + 1] = uuid
+end
+
+local function create(alertKey, bodyKey, seenKey, groupKey, body, uuid, sample, channel, post, receivedAt, score, held, heldBy, ruleKey)
   local status = redis.call('HGET', alertKey, 'deliveryStatus')
   if status then
     if status == 'pending' then return {'undelivered'} end
@@ -103,6 +117,7 @@ local function create(alertKey, bodyKey, seenKey, groupKey, body, uuid, sample, 
   end
   redis.call('SET', bodyKey, body, 'EX', retention)
   index(uuid, score)
+  indexRule(ruleKey, uuid, score)
   local leader, n
   if held ~= '' then
     redis.call('HSET', alertKey, 'receivedAt', receivedAt, 'channel', channel, 'post', post,
@@ -163,8 +178,8 @@ local alerts = (#KEYS - FIXED_KEYS) / KEYS_PER_ALERT
 for i = 0, alerts - 1 do
   local k, a = FIXED_KEYS + i * KEYS_PER_ALERT, FIXED_ARGS + i * ARGS_PER_ALERT
   local alertKey, bodyKey, seenKey, groupKey = unpack(KEYS, k + 1, k + KEYS_PER_ALERT)
-  local body, uuid, sample, channel, post, receivedAt, score, held, heldBy = unpack(ARGV, a + 1, a + ARGS_PER_ALERT)
-  out[#out + 1] = create(alertKey, bodyKey, seenKey, groupKey, body, uuid, sample, channel, post, receivedAt, score, held, heldBy)
+  local body, uuid, sample, channel, post, receivedAt, score, held, heldBy, ruleKey = unpack(ARGV, a + 1, a + ARGS_PER_ALERT)
+  out[#out + 1] = create(alertKey, bodyKey, seenKey, groupKey, body, uuid, sample, channel, post, receivedAt, score, held, heldBy, ruleKey)
 end
 for _, key in ipairs(bucketOrder) do redis.call('ZADD', key, unpack(buckets[key])) end
 if #byTime > 0 then redis.call('ZADD', byTimeKey, unpack(byTime)) end
@@ -174,6 +189,13 @@ local expired = redis.call('ZRANGEBYSCORE', byTimeKey, '-inf', now - tonumber(re
 if #expired > 0 then
   for _, old in ipairs(expired) do redis.call('ZREM', bucket(old), old) end
   redis.call('ZREM', byTimeKey, unpack(expired))
+end
+-- Rule index: each rule's set written in this batch loses its entries past the retention, and the
+-- whole set expires with its newest alert, so a rule that stops firing leaves nothing behind.
+for _, key in ipairs(ruleOrder) do
+  redis.call('ZADD', key, unpack(byRule[key]))
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', now - tonumber(retention) * 1000)
+  redis.call('EXPIRE', key, retention)
 end
 -- Groups whose window has closed.
 redis.call('ZREMRANGEBYSCORE', openGroupsKey, '-inf', now)

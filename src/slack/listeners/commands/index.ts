@@ -11,6 +11,7 @@ import {
 } from "../../../../blocks/lookup.js";
 import type { SlackMessage } from "../../../../blocks/limits.js";
 import { reportMessages } from "../../../../blocks/report.js";
+import { renderTuningList } from "../../../../blocks/tune.js";
 import { enrich } from "../../../enrich/enrich.js";
 import { ALERT_ID } from "../../../falco/schema.js";
 import { buildReport } from "../../../report/report.js";
@@ -89,6 +90,10 @@ export async function answerFalcoCommand(
   const words = text.trim().split(/\s+/).filter(Boolean);
   const first = words[0]?.toLowerCase();
   if (!first || first === "help") return [renderHelp()];
+  if (first === "tuning") {
+    if (!deps.tuning) return [renderNotice("Tuning is not available in this deployment.")];
+    return [renderTuningList(await deps.tuning.store.list())];
+  }
   if (first === "recent") {
     const alerts = await deps.store.recent(10);
     return [renderRecent(alerts.map((a) => lookupView(a, null)))];
