@@ -214,16 +214,16 @@ describe.skipIf(!HAVE_CHROMIUM)("the /preview page in headless Chromium (skipped
     expect(await page.title()).toBe("falco-chatops preview");
   }, 30_000);
 
-  it("resolves an alert through the Resolve form, which shows the app's errors beside its fields", async () => {
+  it("resolves an alert through the Resolve form, which asks for the verdict as Slack's client does", async () => {
     const root = message("Console Root Login Without MFA");
     await root.waitFor({ timeout: 15_000 });
     const uuid = (await root.getByRole("button", { name: "Resolve" }).getAttribute("data-value"))!;
     await root.getByRole("button", { name: "Resolve" }).click();
     const form = page.getByRole("dialog", { name: "Resolve alert" });
     await form.waitFor();
-    // Sent without a verdict (the page, unlike Slack's client, lets it through): the app's answer.
+    // No verdict: the verdict is a required input, which Slack's client asks for without sending.
     await form.getByRole("button", { name: "Resolve" }).click();
-    await form.getByRole("alert").getByText("Choose a verdict").waitFor();
+    await form.getByText("Please complete this required field.").waitFor();
     expect((await alertJson(uuid)).state).not.toBe("resolved");
 
     await form.getByLabel("Expected activity").check();

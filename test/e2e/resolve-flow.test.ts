@@ -96,6 +96,9 @@ describe("Resolve with a verdict, and Reopen, end to end", () => {
       ACTIONS.resolve,
       ACTIONS.expand,
       ACTIONS.report,
+      ACTIONS.take,
+      ACTIONS.assign,
+      ACTIONS.silence,
     ]);
     const verdictLine =
       /^falco_chatops_verdicts_total\{rule="Terminal shell in container",verdict="false_positive"\}/;
@@ -126,6 +129,7 @@ describe("Resolve with a verdict, and Reopen, end to end", () => {
       expect.objectContaining({ action_id: ACTIONS.tune, value: uuid }),
       expect.objectContaining({ action_id: ACTIONS.expand }),
       expect.objectContaining({ action_id: ACTIONS.report }),
+      expect.objectContaining({ action_id: ACTIONS.silence }),
     ]);
     const reply = await waitFor(
       () => threadReplies(h, CHANNEL, ts).find((t) => t.includes("resolved it as")),
@@ -199,6 +203,7 @@ describe("Resolve with a verdict, and Reopen, end to end", () => {
       ACTIONS.reopen,
       ACTIONS.expand,
       ACTIONS.report,
+      ACTIONS.silence,
     ]);
   });
 
@@ -254,6 +259,9 @@ describe("Resolve with a verdict, and Reopen, end to end", () => {
       ACTIONS.resolve,
       ACTIONS.expand,
       ACTIONS.report,
+      ACTIONS.take,
+      ACTIONS.assign,
+      ACTIONS.silence,
     ]);
     const alert = await alertJson(h, uuid);
     expect(alert).toMatchObject({ state: "acknowledged", acknowledgedBy: "U0FRANK", resolution: null });

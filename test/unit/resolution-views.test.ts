@@ -138,6 +138,7 @@ describe("a resolved alert message", () => {
         button("Tune", ACTIONS.tune, uuid),
         button("Show mitigation steps", ACTIONS.expand, uuid),
         button("Full report", ACTIONS.report, uuid),
+        button("Silence", ACTIONS.silence, uuid),
       ],
     });
     expect(blocks.at(-2)).toEqual({
@@ -166,6 +167,7 @@ describe("a resolved alert message", () => {
         ACTIONS.reopen,
         ACTIONS.expand,
         ACTIONS.report,
+        ACTIONS.silence,
       ]);
       expect(JSON.stringify(blocks)).not.toContain("*Note:*");
     }
@@ -176,6 +178,9 @@ describe("a resolved alert message", () => {
       ACTIONS.resolve,
       ACTIONS.expand,
       ACTIONS.report,
+      ACTIONS.take,
+      ACTIONS.assign,
+      ACTIONS.silence,
     ]);
   });
 
