@@ -16,6 +16,7 @@ import { createSlackApp, verifySlackToken } from "../slack/app.js";
 import { createSlackClient } from "../slack/client.js";
 import { AlertDelivery } from "../slack/delivery.js";
 import { ThreadLog } from "../slack/thread-log.js";
+import { ResponderPolicy } from "../slack/listeners/actions/responders.js";
 import type { LocalSlack } from "../preview/local-slack.js";
 import { previewRoutes } from "../preview/page.js";
 import { AlertStore } from "../store/alert-store.js";
@@ -126,7 +127,7 @@ export async function startWeb({ config, redisUrl, kb, log, local = null }: WebO
           store,
           kb,
           escalationChannel: config.slack.escalationChannel,
-          allowedResponders: config.slack.allowedResponders,
+          responders: new ResponderPolicy(config.slack.allowedResponders),
           threadLog: new ThreadLog({
             enabledFor: (channel) => threadLogEnabled(config.routing, channel),
             log,

@@ -7,7 +7,7 @@ import type { Silence } from "../silence/silence.js";
 import type { AlertStore } from "../store/alert-store.js";
 import type { SilenceStore } from "../store/silences.js";
 import { SAFE_POST_OPTIONS } from "./delivery.js";
-import { loadForMessage, renderStored } from "./render.js";
+import { refreshAlertMessage } from "./listeners/message-refresh.js";
 
 /** A silence as the views show it: its matchers labelled, in order, and its count so far. */
 export function summaryOf(s: Silence, held: number): SilenceSummary {
@@ -71,16 +71,7 @@ export async function endSilence(id: string, deps: SilenceEndDeps): Promise<void
   // The reply is out; a message that cannot be updated now keeps its line until its next update.
   try {
     if (client && silence.alert) {
-      const loaded = await loadForMessage(deps.store, silence.alert);
-      if (loaded?.stored.slack) {
-        const rendered = renderStored(loaded.stored, deps.kb, loaded.group);
-        await client.chat.update({
-          channel: loaded.stored.slack.channel,
-          ts: loaded.stored.slack.ts,
-          text: rendered.text,
-          blocks: rendered.blocks,
-        });
-      }
+      await refreshAlertMessage(client, deps, silence.alert, null);
     }
   } catch (error) {
     log.warn({ err: error, silence: id }, "could not take the silence off the alert's message");

@@ -6,14 +6,15 @@ import type { TuningStore } from "../../store/tuning-store.js";
 import type { GitHubPullRequests } from "../../tuning/github.js";
 import type { TuningHold } from "../../tuning/hold.js";
 import type { ThreadLog } from "../thread-log.js";
+import type { ResponderPolicy } from "./actions/responders.js";
 
 /** What Slack listeners need; the composition root provides it. */
 export interface ListenerDeps {
   store: AlertStore;
   kb: KnowledgeBase;
   escalationChannel: string;
-  /** Who may act on alerts (user and user group ids); empty: anyone. */
-  allowedResponders?: string[];
+  /** Who may act on alerts (SLACK_ALLOWED_RESPONDERS): one policy, so one cache of user groups. */
+  responders: ResponderPolicy;
   /** Records each state change in the alert message's thread. */
   threadLog: ThreadLog;
   /** Making and lifting silences; absent: the Silence buttons answer that silences are off. */

@@ -1,6 +1,6 @@
 import type { App, BlockAction, ButtonAction } from "@slack/bolt";
 import type { WebClient } from "@slack/web-api";
-import { ACTIONS, mitigationThreadMessages } from "../../../../blocks/alert-message.js";
+import { ACTIONS } from "../../../../blocks/alert-message.js";
 import { renderEscalation } from "../../../../blocks/escalation.js";
 import { escapeMrkdwn, slackDate, userMention } from "../../../../blocks/escape.js";
 import type { SlackMessage } from "../../../../blocks/limits.js";
@@ -9,36 +9,13 @@ import { enrich } from "../../../enrich/enrich.js";
 import { buildReport } from "../../../report/report.js";
 import type { SlackRef, StoredAlert } from "../../../store/alert-store.js";
 import { SAFE_POST_OPTIONS } from "../../delivery.js";
-import { loadForMessage, renderStored, viewOf } from "../../render.js";
-import { publishHome } from "../../home.js";
 import type { ListenerDeps } from "../deps.js";
+import { buttonHandler, type Click, clickedMessage } from "../button.js";
+import { refreshAlertMessage } from "../message-refresh.js";
 import { tellPrivately } from "../open-modal.js";
 import { registerOwnership } from "./ownership.js";
-import { ResponderPolicy } from "./responders.js";
+import { notAResponder } from "./responders.js";
 import { secondsSinceArrival, timeToAcknowledgeSeconds } from "../../../metrics.js";
-
-export interface Click {
-  uuid: string;
-  user: string;
-  /** None for a click on the Home tab or in a modal: the message is then found from the stored alert. */
-  channel: string | undefined;
-  messageTs: string | undefined;
-  /** For opening a modal (once, within 3 seconds). */
-  triggerId: string | undefined;
-  /** The click came from the clicker's Home tab, which is then published again. */
-  fromHome: boolean;
-}
-
-function clickOf(body: BlockAction, action: ButtonAction): Click {
-  return {
-    uuid: action.value ?? "",
-    user: body.user.id,
-    channel: body.channel?.id ?? body.container?.channel_id,
-    messageTs: body.message?.ts ?? body.container?.message_ts,
-    triggerId: body.trigger_id,
-    fromHome: body.view?.type === "home",
-  };
-}
 
 /** Tells the clicker privately: ephemeral in the channel, or by direct message from the Home tab. */
 async function tell(client: WebClient, click: Click, text: string): Promise<void> {
@@ -58,8 +35,7 @@ async function postInThread(client: WebClient, ref: SlackRef, messages: SlackMes
 }
 
 function messageRef(stored: StoredAlert, click: Click): SlackRef | null {
-  if (stored.slack) return stored.slack;
-  return click.channel && click.messageTs ? { channel: click.channel, ts: click.messageTs } : null;
+  return stored.slack ?? clickedMessage(click);
 }
 
 /** Buttons on alert messages: acknowledge, escalate, show and hide the mitigation steps, full report. */
@@ -68,28 +44,10 @@ export function register(app: App, deps: ListenerDeps): void {
 
   /** Re-renders the alert message from the stored state, posting long mitigation steps to its thread. */
   async function refresh(client: WebClient, uuid: string, click: Click): Promise<void> {
-    const loaded = await loadForMessage(store, uuid, client);
-    if (!loaded) return;
-    let { stored } = loaded;
-    const { group, previous } = loaded;
-    const ref = messageRef(stored, click);
-    if (!ref) return;
-    let message = renderStored(stored, kb, group, previous);
-    if (!message.mitigationFits && !stored.mitigationInThread) {
-      await postInThread(client, ref, mitigationThreadMessages(viewOf(stored, kb, group)));
-      await store.setMitigationInThread(uuid);
-      stored = (await store.get(uuid)) ?? stored;
-      message = renderStored(stored, kb, group, previous);
-    }
-    await client.chat.update({
-      channel: ref.channel,
-      ts: ref.ts,
-      text: message.text,
-      blocks: message.blocks,
-    });
+    await refreshAlertMessage(client, deps, uuid, clickedMessage(click));
   }
 
-  const responders = new ResponderPolicy(deps.allowedResponders ?? []);
+  const { responders } = deps;
 
   async function claim(kind: "acknowledged" | "escalated", client: WebClient, click: Click): Promise<void> {
     if (!(await responders.allows(client, click.user))) {
@@ -97,7 +55,7 @@ export function register(app: App, deps: ListenerDeps): void {
       await tell(
         client,
         click,
-        `Only the responders this bot is configured with (SLACK_ALLOWED_RESPONDERS) can ${kind === "acknowledged" ? "acknowledge" : "escalate"} alerts. Ask one of them, or your Slack admin.`,
+        notAResponder(`${kind === "acknowledged" ? "acknowledge" : "escalate"} alerts`),
       );
       return;
     }
@@ -158,34 +116,7 @@ export function register(app: App, deps: ListenerDeps): void {
     if (posted.ts) await store.setEscalation(click.uuid, { channel: deps.escalationChannel, ts: posted.ts });
   }
 
-  const handle =
-    (work: (client: WebClient, click: Click) => Promise<void>) =>
-    async ({
-      ack,
-      body,
-      action,
-      client,
-    }: {
-      ack: () => Promise<void>;
-      body: BlockAction;
-      action: ButtonAction;
-      client: WebClient;
-    }) => {
-      // Slack wants the ack within 3 seconds; everything else happens after it.
-      await ack();
-      const click = clickOf(body, action);
-      try {
-        await work(client, click);
-        if (click.fromHome) await publishHome(client, deps, click.user);
-      } catch (error) {
-        log.error({ err: error, uuid: click.uuid, action: action.action_id }, "button handler failed");
-        await tell(
-          client,
-          click,
-          "Sorry, that did not work (Slack or Redis answered with an error). Please try again.",
-        ).catch(() => {});
-      }
-    };
+  const handle = (work: (client: WebClient, click: Click) => Promise<void>) => buttonHandler(deps, work);
 
   app.action<BlockAction<ButtonAction>>(
     ACTIONS.acknowledge,
@@ -234,5 +165,5 @@ export function register(app: App, deps: ListenerDeps): void {
       await refresh(client, click.uuid, click);
     }),
   );
-  registerOwnership(app, deps, { handle, refresh, responders, tell });
+  registerOwnership(app, deps, { refresh });
 }

@@ -6,28 +6,17 @@ import { escapeMrkdwn, userMention } from "../../../../blocks/escape.js";
 import type { TakeResult } from "../../../store/alert-store.js";
 import { publishHome } from "../../home.js";
 import type { ListenerDeps } from "../deps.js";
-import { openModal } from "../open-modal.js";
-import type { Click } from "./index.js";
-import type { ResponderPolicy } from "./responders.js";
+import { openModal, tellPrivately } from "../open-modal.js";
+import { buttonHandler, type Click } from "../button.js";
+import { notAResponder } from "./responders.js";
 
-/** What the alert buttons' module lends these handlers, so that they act and answer as its own do. */
+/** What the alert buttons' module lends these handlers, so that they refresh messages as its own do. */
 export interface ButtonTools {
-  handle: (
-    work: (client: WebClient, click: Click) => Promise<void>,
-  ) => (args: {
-    ack: () => Promise<void>;
-    body: BlockAction;
-    action: ButtonAction;
-    client: WebClient;
-  }) => Promise<void>;
   /** Re-renders the alert message from the stored state. */
   refresh: (client: WebClient, uuid: string, click: Click) => Promise<void>;
-  responders: ResponderPolicy;
-  tell: (client: WebClient, click: Click, text: string) => Promise<void>;
 }
 
-const REFUSED =
-  "Only the responders this bot is configured with (SLACK_ALLOWED_RESPONDERS) can take or assign alerts. Ask one of them, or your Slack admin.";
+const REFUSED = notAResponder("take or assign alerts");
 
 function metadataOf(text: string): AssignMetadata | null {
   try {
@@ -54,7 +43,10 @@ function ownerChange(by: string, owner: string, previous: string | null): string
  */
 export function registerOwnership(app: App, deps: ListenerDeps, tools: ButtonTools): void {
   const { store, log } = deps;
-  const { handle, refresh, responders, tell } = tools;
+  const { refresh } = tools;
+  const { responders } = deps;
+  const handle = (work: (client: WebClient, click: Click) => Promise<void>) => buttonHandler(deps, work);
+  const tell = tellPrivately;
 
   /** After a change of owner: the message, the thread's log. */
   async function changed(client: WebClient, click: Click, owner: string, result: TakeResult): Promise<void> {

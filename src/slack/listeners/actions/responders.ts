@@ -1,5 +1,10 @@
 import type { WebClient } from "@slack/web-api";
 
+/** The private answer to someone SLACK_ALLOWED_RESPONDERS does not list; `what` is e.g. "resolve alerts". */
+export function notAResponder(what: string): string {
+  return `Only the responders this bot is configured with (SLACK_ALLOWED_RESPONDERS) can ${what}. Ask one of them, or your Slack admin.`;
+}
+
 /** How long a user group's member list is trusted before it is asked for again. */
 const GROUP_CACHE_MS = 5 * 60 * 1000;
 

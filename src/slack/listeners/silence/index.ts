@@ -21,13 +21,13 @@ import {
   untilDate,
 } from "../../../silence/silence.js";
 import { summaryOf } from "../../silence-end.js";
-import { renderStored, loadForMessage } from "../../render.js";
-import { ResponderPolicy } from "../actions/responders.js";
+import { notAResponder } from "../actions/responders.js";
+import { buttonHandler } from "../button.js";
+import { refreshAlertMessage } from "../message-refresh.js";
 import type { ListenerDeps } from "../deps.js";
 import { type Clicker, openModal, tellPrivately } from "../open-modal.js";
 
-const NOT_ALLOWED =
-  "Only the responders this bot is configured with (SLACK_ALLOWED_RESPONDERS) can silence or unsilence alerts. Ask one of them, or your Slack admin.";
+const NOT_ALLOWED = notAResponder("silence or unsilence alerts");
 
 /** What the modal's submission holds, as Slack sends it in view.state.values. */
 type Values = Record<
@@ -93,39 +93,20 @@ export async function answerSilencesCommand(deps: ListenerDeps): Promise<SlackMe
 /** The Silence and Unsilence buttons, and the Silence modal's submission. */
 export function register(app: App, deps: ListenerDeps): void {
   const { store, log } = deps;
-  const responders = new ResponderPolicy(deps.allowedResponders ?? []);
+  const { responders } = deps;
 
-  const guarded =
-    (work: (client: WebClient, who: Clicker, value: string, triggerId: string) => Promise<void>) =>
-    async ({
-      ack,
-      body,
-      action,
-      client,
-    }: {
-      ack: () => Promise<void>;
-      body: BlockAction;
-      action: ButtonAction;
-      client: WebClient;
-    }) => {
-      await ack();
-      const who: Clicker = { user: body.user.id, channel: body.channel?.id ?? body.container?.channel_id };
-      try {
-        if (!deps.silences) return await tellPrivately(client, who, "Silences are not set up on this bot.");
-        if (!(await responders.allows(client, who.user))) {
-          log.warn({ user: who.user, action: action.action_id }, "refused: not in SLACK_ALLOWED_RESPONDERS");
-          return await tellPrivately(client, who, NOT_ALLOWED);
-        }
-        await work(client, who, action.value ?? "", body.trigger_id);
-      } catch (error) {
-        log.error({ err: error, action: action.action_id }, "silence button failed");
-        await tellPrivately(
-          client,
-          who,
-          "Sorry, that did not work (Slack or Redis answered with an error). Please try again.",
-        ).catch(() => {});
+  /** A Silence or Unsilence button: only with silences set up, and only for allowed responders. */
+  const guarded = (
+    work: (client: WebClient, who: Clicker, value: string, triggerId: string) => Promise<void>,
+  ) =>
+    buttonHandler(deps, async (client, click) => {
+      if (!deps.silences) return tellPrivately(client, click, "Silences are not set up on this bot.");
+      if (!(await responders.allows(client, click.user))) {
+        log.warn({ user: click.user, value: click.uuid }, "refused: not in SLACK_ALLOWED_RESPONDERS");
+        return tellPrivately(client, click, NOT_ALLOWED);
       }
-    };
+      await work(client, click, click.uuid, click.triggerId ?? "");
+    });
 
   app.action<BlockAction<ButtonAction>>(
     ACTIONS.silence,
@@ -217,16 +198,7 @@ export function register(app: App, deps: ListenerDeps): void {
         what: silencedWhat(summaryOf(silence, 0)),
         at: new Date(silence.createdAt),
       });
-      const loaded = await loadForMessage(store, uuid);
-      if (loaded?.stored.slack) {
-        const message = renderStored(loaded.stored, deps.kb, loaded.group);
-        await client.chat.update({
-          channel: loaded.stored.slack.channel,
-          ts: loaded.stored.slack.ts,
-          text: message.text,
-          blocks: message.blocks,
-        });
-      }
+      await refreshAlertMessage(client, deps, uuid, null);
     } catch (error) {
       log.warn({ err: error, silence: silence.id }, "could not show the silence on the alert's message");
     }

@@ -30,7 +30,7 @@ import { GitHubError, type PullRequestDraft } from "../../../tuning/github.js";
 import { additionProposal, withdrawalProposal } from "../../../tuning/proposal.js";
 import { type ReplayResult, replayException } from "../../../tuning/replay.js";
 import { tuningRulesYaml } from "../../../tuning/rules-file.js";
-import { ResponderPolicy } from "../actions/responders.js";
+import { notAResponder } from "../actions/responders.js";
 import type { ListenerDeps, TuningDeps } from "../deps.js";
 import { type Clicker, openModal, tellPrivately } from "../open-modal.js";
 
@@ -40,8 +40,7 @@ import { type Clicker, openModal, tellPrivately } from "../open-modal.js";
  * request when GitHub is configured); and the Withdraw button of `/falco tuning`.
  */
 
-const REFUSED =
-  "Only the responders this bot is configured with (SLACK_ALLOWED_RESPONDERS) can tune rules. Ask one of them, or your Slack admin.";
+const REFUSED = notAResponder("tune rules");
 const TUNING_OFF = "Tuning is not available in this deployment.";
 
 const formMeta = z.object({ uuid: z.string(), fields: z.array(z.string()) });
@@ -91,7 +90,7 @@ function slackError(error: unknown): string {
 
 export function register(app: App, deps: ListenerDeps): void {
   const { store, kb, log } = deps;
-  const responders = new ResponderPolicy(deps.allowedResponders ?? []);
+  const { responders } = deps;
 
   async function alertThread(uuid: string): Promise<SlackRef | null> {
     return (await store.get(uuid))?.slack ?? null;

@@ -5,8 +5,7 @@ import { NOTE_SHOWN_CHARS, verdictText } from "../../../../blocks/resolution.js"
 import { NOTE_MAX_CHARS, RESOLVE_MODAL, type ResolveTarget } from "../../../../blocks/resolve-modal.js";
 import { isVerdict, type Verdict } from "../../../falco/verdict.js";
 import { secondsSinceArrival, timeToResolveSeconds, verdicts } from "../../../metrics.js";
-import { notAResponder } from "../actions/resolution.js";
-import { ResponderPolicy } from "../actions/responders.js";
+import { notAResponder } from "../actions/responders.js";
 import type { ListenerDeps } from "../deps.js";
 import { refreshAlertMessage } from "../message-refresh.js";
 import { tellPrivately } from "../open-modal.js";
@@ -46,7 +45,7 @@ export function readResolveForm(
  */
 export function register(app: App, deps: ListenerDeps): void {
   const { store, log } = deps;
-  const responders = new ResponderPolicy(deps.allowedResponders ?? []);
+  const { responders } = deps;
 
   app.view<ViewSubmitAction>(RESOLVE_MODAL.callbackId, async ({ ack, body, view, client }) => {
     const user = body.user.id;
@@ -67,7 +66,7 @@ export function register(app: App, deps: ListenerDeps): void {
     }
     if (!(await responders.allows(client, user))) {
       log.warn({ uuid: about.uuid, user }, "refused: not in SLACK_ALLOWED_RESPONDERS");
-      await errors({ [RESOLVE_MODAL.verdictBlock]: notAResponder("resolve") });
+      await errors({ [RESOLVE_MODAL.verdictBlock]: notAResponder("resolve alerts") });
       return;
     }
     const at = new Date();
