@@ -176,7 +176,7 @@ export async function startWeb({ config, redisUrl, kb, log, local = null }: WebO
   if (local) local.requestUrl = `http://127.0.0.1:${port}/slack/events`;
   log.info(
     { port },
-    `listening on port ${port}: POST /falco, GET /alerts/:uuid, /silences, /metrics, /healthz, /readyz${config.slack && !config.slack.appToken && !local ? ", POST /slack/events" : ""}${local ? ", GET /preview" : ""}${config.adminPassword ? ", GET /admin/queues" : ""}`,
+    `listening on port ${port}: POST /falco, GET /alerts/:uuid, /silences, /tuning/falco-rules.yaml, /metrics, /healthz, /readyz${config.slack && !config.slack.appToken && !local ? ", POST /slack/events" : ""}${local ? ", GET /preview" : ""}${config.adminPassword ? ", GET /admin/queues" : ""}`,
   );
 
   return {
