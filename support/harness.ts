@@ -51,6 +51,9 @@ export async function startHarness(name: string, options: HarnessOptions = {}): 
     // de-duplication tests turn these back on.
     GROUP_WINDOW_SECONDS: "0",
     DEDUPE_WINDOW_SECONDS: "0",
+    // Many tests send one rule from several hosts and expect a message each: the roll-up tests turn
+    // fleet roll-ups back on.
+    FLEET_ROLLUP_GROUPS: "0",
     ...(slack
       ? {
           SLACK_BOT_TOKEN: BOT_TOKEN,

@@ -83,6 +83,8 @@ const EnvSchema = z.object({
     .default(DEFAULT_GROUP_FIELDS.join(",")),
   GROUP_UPDATE_SECONDS: z.coerce.number().int().min(1).max(600).default(3),
   DEDUPE_WINDOW_SECONDS: z.coerce.number().int().min(0).max(86400).default(600),
+  FLEET_ROLLUP_GROUPS: z.coerce.number().int().min(0).max(100000).default(3),
+  FLEET_ROLLUP_WINDOW_SECONDS: z.coerce.number().int().min(0).max(86400).default(300),
   MAX_BATCH_ALERTS: z.coerce.number().int().min(1).max(100000).default(5000),
   ALERT_RETENTION_DAYS: z.coerce.number().positive().max(3650).default(14),
   GITHUB_TOKEN: z.string().min(8, "looks too short to be a GitHub token").optional(),
@@ -200,6 +202,12 @@ export interface Config {
     updateSeconds: number;
     /** 0: re-sent copies (same content, new uuid) are not recognised. */
     dedupeWindowSeconds: number;
+    /**
+     * Fleet roll-up: a rule's new groups in one channel beyond this many within `rollupWindowSeconds`
+     * join one roll-up message instead of posting their own; 0: off (either setting 0, or grouping off).
+     */
+    rollupGroups: number;
+    rollupWindowSeconds: number;
   };
   /** Stored alerts expire after this many seconds (ALERT_RETENTION_DAYS). */
   retentionSeconds: number;
@@ -289,6 +297,8 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
       fields: env.GROUP_KEY_FIELDS.split(","),
       updateSeconds: env.GROUP_UPDATE_SECONDS,
       dedupeWindowSeconds: env.DEDUPE_WINDOW_SECONDS,
+      rollupGroups: env.FLEET_ROLLUP_WINDOW_SECONDS === 0 ? 0 : env.FLEET_ROLLUP_GROUPS,
+      rollupWindowSeconds: env.FLEET_ROLLUP_WINDOW_SECONDS,
     },
     retentionSeconds: Math.round(env.ALERT_RETENTION_DAYS * 86400),
     tuningGitHub:

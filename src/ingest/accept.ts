@@ -51,6 +51,8 @@ export async function acceptBatches(batches: IntakeBatch[], intake: Intake): Pro
   const outcomes = await intake.store.createMany(items, intake.grouping);
   const posts: { channel: string; uuid: string }[] = [];
   const updates: { channel: string; leader: string }[] = [];
+  const rollupPosts: { channel: string; rollup: string }[] = [];
+  const rollupUpdates: { channel: string; rollup: string }[] = [];
   /** Per item: not stored again (a uuid already stored, or a re-sent copy). */
   const duplicate: boolean[] = [];
   outcomes.forEach((outcome, i) => {
@@ -64,7 +66,9 @@ export async function acceptBatches(batches: IntakeBatch[], intake: Intake): Pro
             ? "new"
             : outcome.kind === "held"
               ? outcome.status
-              : outcome.kind,
+              : outcome.kind === "rolled_up"
+                ? "rolled_up"
+                : outcome.kind,
     });
     switch (outcome.kind) {
       case "leader":
@@ -77,7 +81,18 @@ export async function acceptBatches(batches: IntakeBatch[], intake: Intake): Pro
         if (item.post) posts.push({ channel: item.channel, uuid: item.alert.uuid });
         break;
       case "member":
-        if (item.post) updates.push({ channel: item.channel, leader: outcome.leader });
+        if (!item.post) break;
+        // A group in a fleet roll-up is counted on the roll-up's message, and on its own message
+        // when it had one before the roll-up opened.
+        if (outcome.rollup) rollupUpdates.push({ channel: item.channel, rollup: outcome.rollup });
+        if (!outcome.rollup || outcome.ownMessage)
+          updates.push({ channel: item.channel, leader: outcome.leader });
+        break;
+      case "rolled_up":
+        (outcome.opened ? rollupPosts : rollupUpdates).push({
+          channel: item.channel,
+          rollup: outcome.rollup,
+        });
         break;
       case "held":
         break;
@@ -92,7 +107,12 @@ export async function acceptBatches(batches: IntakeBatch[], intake: Intake): Pro
         break;
     }
   });
-  await Promise.all([intake.queues.enqueuePosts(posts), intake.queues.enqueueUpdates(updates)]);
+  await Promise.all([
+    intake.queues.enqueuePosts(posts),
+    intake.queues.enqueueUpdates(updates),
+    ...(rollupPosts.length ? [intake.queues.enqueueRollupPosts(rollupPosts)] : []),
+    ...(rollupUpdates.length ? [intake.queues.enqueueRollupUpdates(rollupUpdates)] : []),
+  ]);
   let offset = 0;
   return batches.map(({ alerts }) => {
     const first = offset;

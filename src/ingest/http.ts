@@ -13,10 +13,13 @@ import type { Intake } from "./accept.js";
 import { REDIS_DEADLINE_MS, type RedisClient, withDeadline } from "../redis/connection.js";
 import { type AlertStore, type GroupInfo, type StoredAlert, stateOf } from "../store/alert-store.js";
 import { getFollowingCopy } from "../store/copies.js";
+import type { RollupInfo, RollupStore } from "../store/rollups.js";
 import { AUTH_CHALLENGE, tokenProblem } from "./auth.js";
 
 export interface HttpDeps {
   store: AlertStore;
+  /** Fleet roll-ups: GET /rollups/:id, and the roll-up an alert's group is in. */
+  rollups: RollupStore;
   intake: Intake;
   /** The producer's Redis connection, pinged by /readyz. */
   redis: RedisClient;
@@ -62,6 +65,8 @@ export function alertResource(
   group: GroupInfo | null = null,
   /** The group's first alert, whose Slack message and triage stand for the whole group. */
   leader: StoredAlert | null = null,
+  /** The fleet roll-up the group is in, if any. */
+  rollup: RollupInfo | null = null,
 ) {
   const { alert } = stored;
   const enrichment = enrich(alert, kb);
@@ -102,6 +107,17 @@ export function alertResource(
           lastSeen: group.lastSeen,
         }
       : null,
+    /** The fleet roll-up whose message shows this alert's group (GET /rollups/:id lists its members). */
+    rollup: rollup
+      ? {
+          id: rollup.id,
+          state: rollupState(rollup),
+          open: rollup.open,
+          hosts: rollup.hosts.count,
+          occurrences: rollup.occurrences,
+          slack: rollup.slack,
+        }
+      : null,
     enrichment: {
       knowledgeId: enrichment.knowledgeId,
       match: enrichment.match,
@@ -112,6 +128,42 @@ export function alertResource(
     uuidGenerated: alert.uuidGenerated,
     timeDerivedFrom: alert.timeDerivedFrom,
     repairs: alert.repairs,
+  };
+}
+
+/** A roll-up's triage state, named as an alert's is. */
+function rollupState(r: RollupInfo): "new" | "acknowledged" | "escalated" | "resolved" {
+  if (r.resolution) return "resolved";
+  if (r.escalatedBy) return "escalated";
+  if (r.acknowledgedBy) return "acknowledged";
+  return "new";
+}
+
+/** The API's view of a roll-up with every member group. */
+function rollupResource(r: RollupInfo, members: Awaited<ReturnType<RollupStore["members"]>>) {
+  return {
+    id: r.id,
+    rule: r.rule,
+    priority: r.priority,
+    channel: r.channel,
+    state: rollupState(r),
+    open: r.open,
+    firstSeen: r.firstSeen,
+    lastSeen: r.lastSeen,
+    occurrences: r.occurrences,
+    groups: r.groups,
+    hosts: r.hosts,
+    pods: r.pods,
+    namespaces: r.namespaces,
+    acknowledgedBy: r.acknowledgedBy,
+    acknowledgedAt: r.acknowledgedAt,
+    escalatedBy: r.escalatedBy,
+    escalatedAt: r.escalatedAt,
+    resolution: r.resolution,
+    slack: r.slack,
+    delivery: r.delivery,
+    /** Member groups, the busiest first: host, pod, namespace, the group's first alert, occurrences. */
+    members,
   };
 }
 
@@ -154,9 +206,38 @@ export function createHttpApp(deps: HttpDeps): express.Express {
     try {
       const found = await withDeadline(store.getWithGroup(uuid), REDIS_DEADLINE_MS, "reading the alert");
       if (!found) return fail(res, 404, `no alert with uuid "${uuid}"`);
+      const rollupId = (found.leader ?? found.stored).rollup;
+      const rollup = rollupId
+        ? await withDeadline(deps.rollups.get(rollupId), REDIS_DEADLINE_MS, "reading its roll-up")
+        : null;
       res
         .type("application/json")
-        .send(stringifyLossless(alertResource(found.stored, kb, found.group, found.leader)));
+        .send(stringifyLossless(alertResource(found.stored, kb, found.group, found.leader, rollup)));
+    } catch (error) {
+      res.set("Retry-After", "5");
+      fail(res, 503, `Redis is unavailable (${(error as Error).message})`);
+    }
+  });
+
+  app.get("/rollups/:id", auth, async (req, res) => {
+    const id = String(req.params.id);
+    const page = { offset: 0, limit: 0 };
+    for (const name of ["offset", "limit"] as const) {
+      const raw = req.query[name];
+      if (raw === undefined) continue;
+      if (typeof raw !== "string" || !/^\d{1,9}$/.test(raw))
+        return fail(res, 400, `${name} must be a whole number (0 or more)`);
+      page[name] = Number(raw);
+    }
+    try {
+      const rollup = await withDeadline(deps.rollups.get(id), REDIS_DEADLINE_MS, "reading the roll-up");
+      if (!rollup) return fail(res, 404, `no roll-up with id "${id}"`);
+      const members = await withDeadline(
+        deps.rollups.members(id, page),
+        REDIS_DEADLINE_MS * 4,
+        "reading its members",
+      );
+      res.type("application/json").send(JSON.stringify(rollupResource(rollup, members)));
     } catch (error) {
       res.set("Retry-After", "5");
       fail(res, 503, `Redis is unavailable (${(error as Error).message})`);

@@ -15,6 +15,8 @@ import { createDeliveryWorker } from "../queue/worker.js";
 import { createSlackApp, verifySlackToken } from "../slack/app.js";
 import { createSlackClient } from "../slack/client.js";
 import { AlertDelivery } from "../slack/delivery.js";
+import { RollupDelivery } from "../slack/rollup-delivery.js";
+import { RollupStore } from "../store/rollups.js";
 import { ThreadLog } from "../slack/thread-log.js";
 import { ResponderPolicy } from "../slack/listeners/actions/responders.js";
 import type { LocalSlack } from "../preview/local-slack.js";
@@ -96,11 +98,15 @@ export async function startWeb({ config, redisUrl, kb, log, local = null }: WebO
       groupWindowSeconds: config.grouping.windowSeconds,
       dedupeWindowSeconds: config.grouping.dedupeWindowSeconds,
       retentionSeconds: config.retentionSeconds,
+      rollupGroups: config.grouping.rollupGroups,
+      rollupWindowSeconds: config.grouping.rollupWindowSeconds,
     },
     holds: [activeSilences, tuningHold],
   };
+  const rollups = new RollupStore(redis, config.keyPrefix);
   const app = createHttpApp({
     store,
+    rollups,
     intake,
     redis,
     kb,
@@ -240,6 +246,13 @@ export async function startWorker({
     preview,
     followUp: (channel, leader) => queues.enqueueUpdates([{ channel, leader }]),
   });
+  const rollups = new RollupDelivery({
+    rollups: new RollupStore(storeRedis, config.keyPrefix),
+    slack,
+    log,
+    preview,
+    followUp: (channel, rollup) => queues.enqueueRollupUpdates([{ channel, rollup }]),
+  });
   const silenceStore = new SilenceStore(storeRedis, config.keyPrefix);
   const silenceWorker = createSilenceWorker({
     connection: bullRedis,
@@ -263,6 +276,7 @@ export async function startWorker({
       lockSeconds: config.jobLockSeconds,
       maxPerSecond: slack && !localWorkspace ? config.slackMaxPostsPerSecond : null,
       delivery,
+      rollups,
       store,
       log,
     }),

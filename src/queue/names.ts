@@ -14,8 +14,13 @@ export const POST_JOB = "post";
 /** Bring a group's message up to date with its occurrences. */
 export const UPDATE_JOB = "update";
 
+/** Post a fleet roll-up's message (job id: `rollup-<roll-up id>`). */
+export const ROLLUP_POST_JOB = "rollup-post";
+/** Bring a fleet roll-up's message up to date with its members. */
+export const ROLLUP_UPDATE_JOB = "rollup-update";
+
 export interface DeliverJobData {
-  /** The alert to post, or for an update, the first alert of the group. */
+  /** The alert to post, or for an update, the first alert of the group; for roll-up jobs, the roll-up's id. */
   uuid: string;
 }
 

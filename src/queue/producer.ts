@@ -6,6 +6,8 @@ import {
   POST_JOB,
   POST_PRIORITY,
   queuePrefix,
+  ROLLUP_POST_JOB,
+  ROLLUP_UPDATE_JOB,
   UPDATE_JOB,
   UPDATE_PRIORITY,
 } from "./names.js";
@@ -99,6 +101,51 @@ export class DeliveryQueues {
         await this.queue(channel).add(
           UPDATE_JOB,
           { uuid: leader },
+          { jobId, delay, priority: UPDATE_PRIORITY, attempts: 3 },
+        );
+        added.add(jobId);
+      }),
+    );
+  }
+
+  /**
+   * Queues the first message of each new fleet roll-up. The job id names the roll-up, so that BullMQ
+   * refuses a second one whichever process asks.
+   */
+  async enqueueRollupPosts(posts: { channel: string; rollup: string }[]): Promise<void> {
+    await Promise.all(
+      posts.map(({ channel, rollup }) =>
+        this.queue(channel).add(
+          ROLLUP_POST_JOB,
+          { uuid: rollup },
+          { jobId: `rollup-${rollup}`, priority: POST_PRIORITY },
+        ),
+      ),
+    );
+  }
+
+  /** The roll-up update jobs this process has added in the current slot (see enqueueRollupUpdates). */
+  private rollupUpdatesAdded = { slot: -1, ids: new Set<string>() };
+
+  /** Queues one update of each roll-up's message at the end of the current slot, as enqueueUpdates does for groups. */
+  async enqueueRollupUpdates(
+    updates: { channel: string; rollup: string }[],
+    now = Date.now(),
+  ): Promise<void> {
+    const slot = Math.floor(now / this.updateEveryMs);
+    const delay = (slot + 1) * this.updateEveryMs - now;
+    if (this.rollupUpdatesAdded.slot !== slot) this.rollupUpdatesAdded = { slot, ids: new Set() };
+    const added = this.rollupUpdatesAdded.ids;
+    const jobs = new Map<string, { channel: string; rollup: string }>();
+    for (const u of updates) {
+      const jobId = `rollup-update-${u.rollup}-${slot}`;
+      if (!added.has(jobId)) jobs.set(jobId, u);
+    }
+    await Promise.all(
+      [...jobs].map(async ([jobId, { channel, rollup }]) => {
+        await this.queue(channel).add(
+          ROLLUP_UPDATE_JOB,
+          { uuid: rollup },
           { jobId, delay, priority: UPDATE_PRIORITY, attempts: 3 },
         );
         added.add(jobId);

@@ -3,8 +3,16 @@ import type { RedisClient } from "../redis/connection.js";
 import type { Logger } from "pino";
 import { deliveryFailures } from "../metrics.js";
 import type { AlertDelivery, DeliveryOutcome } from "../slack/delivery.js";
+import type { RollupDelivery } from "../slack/rollup-delivery.js";
 import type { AlertStore } from "../store/alert-store.js";
-import { type DeliverJobData, deliveryQueueName, queuePrefix, UPDATE_JOB } from "./names.js";
+import {
+  type DeliverJobData,
+  deliveryQueueName,
+  queuePrefix,
+  ROLLUP_POST_JOB,
+  ROLLUP_UPDATE_JOB,
+  UPDATE_JOB,
+} from "./names.js";
 
 export interface DeliveryWorkerOptions {
   connection: RedisClient;
@@ -15,6 +23,8 @@ export interface DeliveryWorkerOptions {
   /** Messages per second into one channel, across every worker process (BullMQ's limiter is global to a queue); null: unlimited. */
   maxPerSecond: number | null;
   delivery: AlertDelivery;
+  /** Fleet roll-up messages (roll-up jobs); absent: such jobs fail with a clear error. */
+  rollups?: RollupDelivery;
   store: AlertStore;
   log: Logger;
 }
@@ -38,13 +48,21 @@ export function createDeliveryWorker(
   options: DeliveryWorkerOptions,
 ): Worker<DeliverJobData> {
   const { delivery, log, store } = options;
+  const run = (job: Job<DeliverJobData>): Promise<DeliveryOutcome> => {
+    if (job.name === ROLLUP_POST_JOB || job.name === ROLLUP_UPDATE_JOB) {
+      if (!options.rollups) throw new UnrecoverableError("this worker was started without roll-up delivery");
+      return job.name === ROLLUP_POST_JOB
+        ? options.rollups.post(job.data.uuid, job.id)
+        : options.rollups.update(job.data.uuid, job.id);
+    }
+    return job.name === UPDATE_JOB
+      ? delivery.updateGroup(job.data.uuid, job.id)
+      : delivery.deliver(job.data.uuid, job.id);
+  };
   const worker: Worker<DeliverJobData> = new Worker<DeliverJobData>(
     deliveryQueueName(channel),
     async (job: Job<DeliverJobData>) => {
-      const outcome: DeliveryOutcome =
-        job.name === UPDATE_JOB
-          ? await delivery.updateGroup(job.data.uuid, job.id)
-          : await delivery.deliver(job.data.uuid, job.id);
+      const outcome: DeliveryOutcome = await run(job);
       switch (outcome.kind) {
         case "done":
           return;
@@ -81,7 +99,8 @@ export function createDeliveryWorker(
       { uuid: job.data.uuid, jobId: job.id, job: job.name, channel, err: error },
       "delivery failed for good; the alert stays stored",
     );
-    if (job.name === UPDATE_JOB) return; // the message exists; only its counter is behind
+    // The message exists; only its counter is behind. A roll-up's own record says whether it failed.
+    if (job.name === UPDATE_JOB || job.name === ROLLUP_UPDATE_JOB || job.name === ROLLUP_POST_JOB) return;
     deliveryFailures.inc({ error: error.message.slice(0, 60) });
     void store
       .setDelivery(job.data.uuid, { status: "failed", error: error.message, at: new Date().toISOString() })

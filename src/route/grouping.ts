@@ -81,3 +81,18 @@ export function sampleOf(alert: FalcoAlert): string {
 export function contentKeyOf(alert: FalcoAlert): string {
   return hashKey(JSON.stringify([alert.rule, alert.time, alert.hostname, alert.output]));
 }
+
+/** Where an alert happened, as a fleet roll-up counts it: host, pod and namespace ("" when absent). */
+export interface AlertPlace {
+  host: string;
+  pod: string;
+  namespace: string;
+}
+
+export function placeOf(alert: FalcoAlert): AlertPlace {
+  return {
+    host: valueOf(alert, "hostname"),
+    pod: valueOf(alert, "k8s.pod.name"),
+    namespace: valueOf(alert, "k8s.ns.name") || valueOf(alert, "ka.target.namespace"),
+  };
+}

@@ -299,7 +299,7 @@ export class AlertDelivery {
 }
 
 /** What the queue does after Slack refused a call: waits out a 429, gives up on a permanent error, else retries. */
-function outcomeOf(error: SlackErrorInfo): DeliveryOutcome {
+export function outcomeOf(error: SlackErrorInfo): DeliveryOutcome {
   if (error.kind === "rate_limited")
     return { kind: "rate_limited", retryAfterMs: error.retryAfterSeconds * 1000 };
   if (error.kind === "permanent") return { kind: "permanent_failure", error: error.code };

@@ -1,7 +1,7 @@
 import type { RedisClient } from "../redis/connection.js";
 import type { FalcoAlert } from "../falco/alert.js";
 import type { Hold } from "../ingest/holds.js";
-import { sampleOf } from "../route/grouping.js";
+import { placeOf, sampleOf } from "../route/grouping.js";
 import type { Verdict } from "../falco/verdict.js";
 import {
   type AlertHash,
@@ -38,7 +38,17 @@ export interface SlackRef {
 }
 
 export interface Delivery {
-  status: "pending" | "posted" | "preview" | "failed" | "grouped" | "not_posted" | "silenced" | "tuned";
+  status:
+    | "pending"
+    | "posted"
+    | "preview"
+    | "failed"
+    | "grouped"
+    | "not_posted"
+    | "silenced"
+    | "tuned"
+    /** A group's first alert shown by its rule's fleet roll-up instead of a message of its own. */
+    | "rolled_up";
   error: string | null;
   at: string | null;
   /** For "silenced" and "tuned": the id of the silence or saved exception that held it back. */
@@ -76,6 +86,8 @@ export interface StoredAlert {
   previousOccurrence: string | null;
   /** A silence made from this alert, while it lasts. */
   silence?: SilenceMark | null;
+  /** For a group's first alert: the fleet roll-up that shows its group instead of a message of its own. */
+  rollup?: string | null;
 }
 
 /** Who resolved an alert, when, with which verdict and note. */
@@ -115,7 +127,10 @@ export type TakeResult =
 /** What storing one alert did. */
 export type CreateOutcome =
   | { kind: "leader" }
-  | { kind: "member"; leader: string; occurrences: number }
+  /** `rollup`: its group is in a fleet roll-up; `ownMessage`: it was posted before the roll-up opened. */
+  | { kind: "member"; leader: string; occurrences: number; rollup?: string; ownMessage?: boolean }
+  /** Stored, first of a new group that joined its rule's fleet roll-up; `opened`: it opened it. */
+  | { kind: "rolled_up"; rollup: string; opened: boolean }
   | { kind: "undelivered" }
   /** Stored and held back by a silence or exception: not posted, in no group. */
   | { kind: "held"; status: Hold["status"] }
@@ -144,6 +159,10 @@ export interface CreateOptions {
   dedupeWindowSeconds: number;
   /** Stored alerts expire this long after they arrived. */
   retentionSeconds: number;
+  /** New groups of one rule in one channel before its roll-up opens; 0 (or absent) turns roll-ups off. */
+  rollupGroups?: number;
+  /** The window those groups are counted in, and a roll-up stays open without new members, s. */
+  rollupWindowSeconds?: number;
 }
 
 /** The occurrences an alert's group has seen, as stored on the group's first alert. */
@@ -202,6 +221,8 @@ export class AlertStore {
           groupWindowSeconds: options.groupWindowSeconds,
           dedupeWindowSeconds: options.dedupeWindowSeconds,
           retentionSeconds: options.retentionSeconds,
+          rollupGroups: options.rollupGroups ?? 0,
+          rollupWindowSeconds: options.rollupWindowSeconds ?? 0,
         },
         chunk.map((item) => {
           return {
@@ -215,6 +236,8 @@ export class AlertStore {
             held: item.held ?? null,
             receivedAt: item.receivedAt,
             rule: item.alert.rule,
+            priority: item.alert.priority,
+            place: placeOf(item.alert),
           };
         }),
       );

@@ -50,6 +50,7 @@ export const DELIVERY_STATUSES = [
   "not_posted",
   "silenced",
   "tuned",
+  "rolled_up",
 ] as const satisfies readonly Delivery["status"][];
 
 /** The fields of an alert's state hash, each in its decoded form. */
@@ -63,6 +64,8 @@ const alertHash = z.object({
   deliveryAt: optionalText,
   /** For a held-back alert: the silence or saved exception that matched. */
   heldBy: optionalText,
+  /** For a group's first alert that joined a fleet roll-up instead of being posted: the roll-up's id. */
+  rollup: optionalText,
   /** The first alert of its group (itself when it is the first). */
   group: z.string(),
   /** On a group's first alert only: occurrences, first and last arrival, occurrences shown in Slack. */
@@ -199,6 +202,7 @@ export function storedAlertOf(body: StoredBody, hash: AlertHash): StoredAlert {
         ? { verdict: hash.verdict, note: hash.resolutionNote, by: hash.resolvedBy, at: hash.resolvedAt }
         : null,
     previousOccurrence: hash.previousOccurrence,
+    rollup: hash.rollup,
     silence:
       hash.silenceId && hash.silencedUntil
         ? { id: hash.silenceId, until: hash.silencedUntil, by: hash.silencedBy ?? "" }

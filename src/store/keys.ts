@@ -28,6 +28,8 @@ export class StoreKeys {
   readonly heldPrefix: string;
   /** Sorted set of active silence ids by when they end (ms). */
   readonly activeSilences: string;
+  /** A roll-up's record hash without its id (see `rollup`); createAlerts.lua makes its keys from it. */
+  readonly rollupPrefix: string;
   /** A counter raised by every change to the silences, which each process compares with its copy's. */
   readonly silencesVersion: string;
   /** The pub/sub channel on which a change to the silences is announced (its new version). */
@@ -41,6 +43,7 @@ export class StoreKeys {
     this.ownedPrefix = `${prefix}:owned:`;
     this.heldPrefix = `${prefix}:held:`;
     this.activeSilences = `${prefix}:silences:active`;
+    this.rollupPrefix = `${prefix}:rollup:`;
     this.silencesVersion = `${prefix}:silences:version`;
     this.silencesChanged = `${prefix}:silences:changed`;
   }
@@ -98,6 +101,48 @@ export class StoreKeys {
   /** A rule's stored uuids by arrival (ms), for replaying a Falco exception against them (sorted set). */
   ruleAlerts(rule: string): string {
     return `${this.prefix}:alerts:by-rule:${hashKey(rule)}`;
+  }
+
+  /**
+   * A rule's fleet state in one channel, the base of two keys createAlerts.lua makes from it:
+   * `+ ":groups"`, the rule's new groups in the roll-up window (sorted set of first-alert uuids by
+   * arrival ms), and `+ ":open"`, the id of the roll-up its new groups join while it is open (string).
+   */
+  fleet(channel: string, rule: string): string {
+    return `${this.prefix}:fleet:${hashKey(`${channel}\n${rule}`)}`;
+  }
+
+  /** The new groups a rule opened in a channel within the roll-up window (see `fleet`). */
+  fleetGroups(channel: string, rule: string): string {
+    return `${this.fleet(channel, rule)}:groups`;
+  }
+
+  /** The open roll-up of a rule in a channel (see `fleet`). */
+  fleetOpen(channel: string, rule: string): string {
+    return `${this.fleet(channel, rule)}:open`;
+  }
+
+  /**
+   * A roll-up's record (hash; its fields are RollupHash in rollup-codec.ts). createAlerts.lua also
+   * makes the names below from `rollupPrefix` + id.
+   */
+  rollup(id: string): string {
+    return this.rollupPrefix + id;
+  }
+
+  /** A roll-up's member groups: their first alerts' uuids by occurrences (sorted set). */
+  rollupMembers(id: string): string {
+    return `${this.rollupPrefix}${id}:members`;
+  }
+
+  /** Where each member group happened: first-alert uuid → JSON [host, pod, namespace] (hash). */
+  rollupWhere(id: string): string {
+    return `${this.rollupPrefix}${id}:where`;
+  }
+
+  /** A roll-up's hosts, pods or namespaces by occurrences (sorted set). */
+  rollupPlaces(id: string, kind: "hosts" | "pods" | "namespaces"): string {
+    return `${this.rollupPrefix}${id}:${kind}`;
   }
 
   /** Saved Falco exceptions: id → the exception as JSON (hash). */

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { z } from "zod";
 import type { RedisClient } from "../redis/connection.js";
 import type { Hold } from "../ingest/holds.js";
+import type { AlertPlace } from "../route/grouping.js";
 import type { CreateOutcome } from "./alert-store.js";
 import { flagText } from "./codec.js";
 import { ID_BUCKET_CHARS, type StoreKeys } from "./keys.js";
@@ -50,6 +51,9 @@ export interface CreateAlertsParams {
   groupWindowSeconds: number;
   dedupeWindowSeconds: number;
   retentionSeconds: number;
+  /** New groups of one rule in one channel before its roll-up opens (0: off). */
+  rollupGroups: number;
+  rollupWindowSeconds: number;
 }
 
 /** One alert as createAlerts.lua takes it. */
@@ -66,6 +70,9 @@ export interface CreateAlertsEntry {
   receivedAt: Date;
   /** The alert's Falco rule, whose index (StoreKeys.ruleAlerts) lists it. */
   rule: string;
+  priority: string;
+  /** Where it happened, as a fleet roll-up counts it. */
+  place: AlertPlace;
 }
 
 /** The argument list of one fcCreateAlerts call: numkeys, KEYS, ARGV (see createAlerts.lua). */
@@ -83,6 +90,9 @@ export function createAlertsArgs(
     String(params.retentionSeconds),
     String(ID_BUCKET_CHARS),
     keys.heldPrefix,
+    String(params.rollupGroups),
+    String(params.rollupWindowSeconds),
+    keys.rollupPrefix,
   ];
   for (const e of entries) {
     keyList.push(keys.alert(e.uuid), keys.body(e.uuid), keys.seen(e.contentKey), keys.group(e.groupKey));
@@ -97,6 +107,12 @@ export function createAlertsArgs(
       e.held?.status ?? "",
       e.held?.by ?? "",
       keys.ruleAlerts(e.rule),
+      keys.fleet(e.channel, e.rule),
+      e.rule,
+      e.priority,
+      e.place.host,
+      e.place.pod,
+      e.place.namespace,
     );
   }
   return [String(keyList.length), ...keyList, ...argList];
@@ -120,6 +136,24 @@ const createOutcome = z.union([
   z
     .tuple([z.literal("member"), z.string(), z.number().int()])
     .transform(([, leader, occurrences]): CreateOutcome => ({ kind: "member", leader, occurrences })),
+  z
+    .tuple([
+      z.literal("member"),
+      z.string(),
+      z.number().int(),
+      z.string(),
+      z.union([z.literal(0), z.literal(1)]),
+    ])
+    .transform(([, leader, occurrences, rollup, own]): CreateOutcome => ({
+      kind: "member",
+      leader,
+      occurrences,
+      rollup,
+      ownMessage: own === 1,
+    })),
+  z
+    .tuple([z.literal("rolled_up"), z.string(), z.union([z.literal(0), z.literal(1)])])
+    .transform(([, rollup, opened]): CreateOutcome => ({ kind: "rolled_up", rollup, opened: opened === 1 })),
   z
     .tuple([z.literal("copy"), z.string()])
     .transform(([, original]): CreateOutcome => ({ kind: "copy", original })),

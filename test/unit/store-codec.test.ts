@@ -39,6 +39,7 @@ describe("the alert state hash codec", () => {
       deliveryError: null,
       deliveryAt: null,
       heldBy: null,
+      rollup: null,
       group: alert.uuid,
       groupCount: 1,
       groupFirst: "2026-12-02T10:00:00.000Z",

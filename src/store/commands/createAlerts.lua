@@ -5,6 +5,16 @@
   resolved one as its previous occurrence). Then trims the indexes of alerts past the retention and
   of groups whose window has closed.
 
+  Fleet roll-up (ARGV[8] > 0, with grouping on): when one rule opens more than ARGV[8] new groups in
+  one channel within ARGV[9] seconds, its further new groups join one roll-up instead of being
+  posted on their own. The group that goes over the threshold opens the roll-up (its uuid is the
+  roll-up's id) and takes the groups counted before it in as members (their messages stay theirs);
+  each new group joining it refreshes the roll-up's window, and the roll-up closes
+  when no new group joined for ARGV[9] seconds, or when it is resolved. A rolled-up group's first
+  alert is stored with deliveryStatus "rolled_up" and the roll-up's id (and any acknowledgement or
+  escalation the roll-up already has); its later occurrences count on the roll-up too. Held
+  alerts, and alerts not to be posted, never join a roll-up.
+
   Layout, chosen for memory: the alert itself (immutable, ~1-2 KB of JSON) is a string key; its
   mutable state is a hash whose values all stay short, so that Redis keeps it in its compact listpack
   encoding (a hash holding one long value is converted to a full hash table, about twice the bytes).
@@ -33,7 +43,13 @@
     ARGV[6]  number of leading uuid characters that name an index bucket
     ARGV[7]  held-back counter key prefix: a held alert raises <ARGV[7]><the hold's id> by one (a
              new counter lives 91 days, the longest silence and a day; ending a silence shortens it)
-    then for each alert, 10 arguments:
+    ARGV[8]  fleet roll-up threshold: new groups of one rule in one channel before a roll-up opens
+             ("0": roll-ups off)
+    ARGV[9]  fleet roll-up window, s
+    ARGV[10] roll-up key prefix: a roll-up's record is <ARGV[10]><id>, its sorted sets of member
+             groups, hosts, pods and namespaces <ARGV[10]><id>:members, :hosts, :pods, :namespaces,
+             and its member groups' places <ARGV[10]><id>:where (hash: uuid → JSON [host, pod, ns])
+    then for each alert, 16 arguments:
       +1 body JSON
       +2 uuid
       +3 sample (a short text kept for the group's message)
@@ -44,11 +60,22 @@
       +8 held: "silenced" or "tuned" when a silence or saved exception holds it back, else ""
       +9 the id of that silence or exception, else ""
       +10 the rule's index key (sorted set of the rule's stored uuids by arrival ms)
+      +11 the rule's fleet key in the channel: <it>:groups is the sorted set of the rule's new groups
+          in the roll-up window (JSON [uuid, host, pod, ns] by arrival ms), <it>:open the id of its
+          open roll-up
+      +12 the rule's name
+      +13 the alert's priority
+      +14..16 its host, pod and namespace ("" when it has none)
 
   Output: one array per alert, in order:
     {'leader'}                           stored, first of its group (or grouping is off); a group
                                          that follows a resolved one has previousOccurrence set
     {'member', leaderUuid, occurrences}  stored and counted on its group's first alert
+    {'member', leaderUuid, occurrences, rollupId, ownMessage}
+                                         the same, for a group in a roll-up (counted on it too);
+                                         ownMessage is 1 for a group posted before the roll-up opened
+    {'rolled_up', rollupId, opened}      stored, first of a new group that joined a roll-up instead
+                                         of being posted; opened is 1 when it opened the roll-up
     {'copy', originalUuid}               a re-sent copy: counted on the original, not stored
     {'held', status}                     stored, held back (not posted, in no group: an alert the
                                          hold did not match must never join a message nobody sees)
@@ -56,13 +83,15 @@
     {'duplicate'}                        uuid stored already and delivered (or not to be posted)
 ]]
 local FIXED_KEYS, KEYS_PER_ALERT = 3, 4
-local FIXED_ARGS, ARGS_PER_ALERT = 7, 10
+local FIXED_ARGS, ARGS_PER_ALERT = 10, 16
 
 local idsKey, byTimeKey, openGroupsKey = KEYS[1], KEYS[2], KEYS[3]
 local now = tonumber(ARGV[1])
 local window, alertPrefix, dedupe, retention = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local bucketChars = tonumber(ARGV[6])
 local heldPrefix = ARGV[7]
+local rollupGroups, rollupWindow, rollupPrefix = tonumber(ARGV[8]), ARGV[9], ARGV[10]
+local rollupsOn = rollupGroups > 0 and window ~= '0'
 
 local function bucket(uuid)
   return idsKey .. ':' .. string.sub(uuid, 1, bucketChars)
@@ -99,7 +128,71 @@ local function indexRule(key, uuid, score)
   entries[#entries + 1] = uuid
 end
 
-local function create(alertKey, bodyKey, seenKey, groupKey, body, uuid, sample, channel, post, receivedAt, score, held, heldBy, ruleKey)
+-- A roll-up counts every occurrence of its member groups, by member, host, pod and namespace.
+local function countOnRollup(rollupKey, member, by, receivedAt, host, pod, ns)
+  redis.call('HINCRBY', rollupKey, 'total', by)
+  redis.call('HSET', rollupKey, 'last', receivedAt)
+  redis.call('ZINCRBY', rollupKey .. ':members', by, member)
+  if host ~= '' then redis.call('ZINCRBY', rollupKey .. ':hosts', by, host) end
+  if pod ~= '' then redis.call('ZINCRBY', rollupKey .. ':pods', by, pod) end
+  if ns ~= '' then redis.call('ZINCRBY', rollupKey .. ':namespaces', by, ns) end
+end
+
+-- A group joins a roll-up: counted with the occurrences it has, and its place kept for the report.
+local function joinRollup(rollupKey, member, by, receivedAt, host, pod, ns)
+  redis.call('HINCRBY', rollupKey, 'groups', 1)
+  countOnRollup(rollupKey, member, by, receivedAt, host, pod, ns)
+  redis.call('HSET', rollupKey .. ':where', member, cjson.encode({host, pod, ns}))
+end
+
+local ROLLUP_SETS = {':members', ':where', ':hosts', ':pods', ':namespaces'}
+
+-- The roll-up a new group of this rule in this channel joins, if any: the open one (unless it was
+-- resolved, which closes it), or a new one when this group takes the rule over the threshold. The
+-- groups counted towards the threshold (posted on their own) are members of the new roll-up too,
+-- so that it counts every host the rule fired on; their messages stay theirs. Answers the roll-up's
+-- id, whether this group opened it, and its record's acknowledgement fields.
+local function rollupFor(fleet, uuid, score, rule, channel, priority, receivedAt, host, pod, ns)
+  local openKey = fleet .. ':open'
+  local id = redis.call('GET', openKey)
+  if id then
+    local state = redis.call('HMGET', rollupPrefix .. id, 'receivedAt', 'resolvedAt',
+      'acknowledgedBy', 'acknowledgedAt', 'escalatedBy', 'escalatedAt')
+    if state[1] and not state[2] then return id, false, state end
+    redis.call('DEL', openKey)
+  end
+  local groupsKey = fleet .. ':groups'
+  redis.call('ZREMRANGEBYSCORE', groupsKey, '-inf', tonumber(score) - tonumber(rollupWindow) * 1000)
+  if redis.call('ZCARD', groupsKey) < rollupGroups then
+    -- Each entry names the group's first alert and its place, for a roll-up that may take it in.
+    redis.call('ZADD', groupsKey, score, cjson.encode({uuid, host, pod, ns}))
+    redis.call('EXPIRE', groupsKey, rollupWindow)
+    return nil
+  end
+  -- Over the threshold: this group opens the rule's roll-up, and the count starts again after it.
+  local earlier = redis.call('ZRANGE', groupsKey, 0, -1)
+  redis.call('DEL', groupsKey)
+  local rollupKey = rollupPrefix .. uuid
+  redis.call('HSET', rollupKey, 'receivedAt', receivedAt, 'rule', rule, 'channel', channel,
+    'priority', priority, 'first', receivedAt, 'last', receivedAt, 'total', 0, 'groups', 0,
+    'deliveryStatus', 'pending', 'fleet', fleet)
+  redis.call('EXPIRE', rollupKey, retention)
+  local first = receivedAt
+  for _, entry in ipairs(earlier) do
+    local e = cjson.decode(entry)
+    local key = alertPrefix .. e[1]
+    local found = redis.call('HMGET', key, 'groupCount', 'resolvedAt', 'groupFirst')
+    if found[1] and not found[2] then
+      redis.call('HSET', key, 'rollup', uuid)
+      joinRollup(rollupKey, e[1], tonumber(found[1]), receivedAt, e[2], e[3], e[4])
+      if found[3] and found[3] < first then first = found[3] end
+    end
+  end
+  redis.call('HSET', rollupKey, 'first', first)
+  return uuid, true, {}
+end
+
+local function create(alertKey, bodyKey, seenKey, groupKey, body, uuid, sample, channel, post, receivedAt, score, held, heldBy, ruleKey, fleet, rule, priority, host, pod, ns)
   local status = redis.call('HGET', alertKey, 'deliveryStatus')
   if status then
     if status == 'pending' then return {'undelivered'} end
@@ -126,12 +219,17 @@ local function create(alertKey, bodyKey, seenKey, groupKey, body, uuid, sample, 
     if redis.call('INCR', heldPrefix .. heldBy) == 1 then redis.call('EXPIRE', heldPrefix .. heldBy, 7862400) end
     return {'held', held}
   end
-  local previous
+  local previous, inRollup, ownMessage
   if window ~= '0' then
     leader = redis.call('GET', groupKey)
-    if leader and redis.call('HEXISTS', alertPrefix .. leader, 'resolvedAt') == 1 then
-      -- Its incident was resolved: this occurrence starts a new one, whose message links back.
-      previous, leader = leader, nil
+    if leader then
+      local found = redis.call('HMGET', alertPrefix .. leader, 'resolvedAt', 'rollup', 'deliveryStatus')
+      if found[1] then
+        -- Its incident was resolved: this occurrence starts a new one, whose message links back.
+        previous, leader = leader, nil
+      else
+        inRollup, ownMessage = found[2], found[3] ~= 'rolled_up'
+      end
     end
     if leader then
       local leaderKey = alertPrefix .. leader
@@ -146,6 +244,11 @@ local function create(alertKey, bodyKey, seenKey, groupKey, body, uuid, sample, 
         if redis.call('SCARD', samples) < 5 and redis.call('SADD', samples, sample) == 1 then
           redis.call('EXPIRE', samples, retention)
         end
+        if inRollup then
+          countOnRollup(rollupPrefix .. inRollup, leader, 1, receivedAt, host, pod, ns)
+          -- Its members still arriving keep the roll-up open (when it is still the rule's open one).
+          if rollupsOn then redis.call('EXPIRE', fleet .. ':open', rollupWindow) end
+        end
       end
     end
     if not leader then
@@ -153,8 +256,20 @@ local function create(alertKey, bodyKey, seenKey, groupKey, body, uuid, sample, 
       redis.call('ZADD', openGroupsKey, tonumber(score) + tonumber(window) * 1000, groupKey)
     end
   end
+  local rollup, opened, rollupState
+  if not leader and rollupsOn and post == '1' then
+    rollup, opened, rollupState = rollupFor(fleet, uuid, score, rule, channel, priority, receivedAt, host, pod, ns)
+  end
   local fields = {'receivedAt', receivedAt, 'channel', channel, 'post', post}
-  if post == '1' then
+  if rollup then
+    fields[7], fields[8], fields[9], fields[10] = 'deliveryStatus', 'rolled_up', 'deliveryAt', receivedAt
+    fields[11], fields[12] = 'rollup', rollup
+    -- Joining an acknowledged or escalated roll-up: the group is, as every member before it.
+    if rollupState[3] then fields[#fields + 1], fields[#fields + 2] = 'acknowledgedBy', rollupState[3] end
+    if rollupState[4] then fields[#fields + 1], fields[#fields + 2] = 'acknowledgedAt', rollupState[4] end
+    if rollupState[5] then fields[#fields + 1], fields[#fields + 2] = 'escalatedBy', rollupState[5] end
+    if rollupState[6] then fields[#fields + 1], fields[#fields + 2] = 'escalatedAt', rollupState[6] end
+  elseif post == '1' then
     fields[7], fields[8] = 'deliveryStatus', 'pending'
   else
     fields[7], fields[8], fields[9], fields[10] = 'deliveryStatus', 'not_posted', 'deliveryAt', receivedAt
@@ -169,7 +284,22 @@ local function create(alertKey, bodyKey, seenKey, groupKey, body, uuid, sample, 
   end
   redis.call('HSET', alertKey, unpack(fields))
   redis.call('EXPIRE', alertKey, retention)
-  if leader then return {'member', leader, n} end
+  if leader then
+    if inRollup then return {'member', leader, n, inRollup, ownMessage and 1 or 0} end
+    return {'member', leader, n}
+  end
+  if rollup then
+    local rollupKey = rollupPrefix .. rollup
+    joinRollup(rollupKey, uuid, 1, receivedAt, host, pod, ns)
+    redis.call('SET', fleet .. ':open', rollup, 'EX', rollupWindow)
+    if opened then
+      for _, suffix in ipairs(ROLLUP_SETS) do
+        if redis.call('EXISTS', rollupKey .. suffix) == 1 then redis.call('EXPIRE', rollupKey .. suffix, retention) end
+      end
+      return {'rolled_up', rollup, 1}
+    end
+    return {'rolled_up', rollup, 0}
+  end
   return {'leader'}
 end
 
@@ -178,8 +308,8 @@ local alerts = (#KEYS - FIXED_KEYS) / KEYS_PER_ALERT
 for i = 0, alerts - 1 do
   local k, a = FIXED_KEYS + i * KEYS_PER_ALERT, FIXED_ARGS + i * ARGS_PER_ALERT
   local alertKey, bodyKey, seenKey, groupKey = unpack(KEYS, k + 1, k + KEYS_PER_ALERT)
-  local body, uuid, sample, channel, post, receivedAt, score, held, heldBy, ruleKey = unpack(ARGV, a + 1, a + ARGS_PER_ALERT)
-  out[#out + 1] = create(alertKey, bodyKey, seenKey, groupKey, body, uuid, sample, channel, post, receivedAt, score, held, heldBy, ruleKey)
+  local body, uuid, sample, channel, post, receivedAt, score, held, heldBy, ruleKey, fleet, rule, priority, host, pod, ns = unpack(ARGV, a + 1, a + ARGS_PER_ALERT)
+  out[#out + 1] = create(alertKey, bodyKey, seenKey, groupKey, body, uuid, sample, channel, post, receivedAt, score, held, heldBy, ruleKey, fleet, rule, priority, host, pod, ns)
 end
 for _, key in ipairs(bucketOrder) do redis.call('ZADD', key, unpack(buckets[key])) end
 if #byTime > 0 then redis.call('ZADD', byTimeKey, unpack(byTime)) end
