@@ -87,43 +87,50 @@ export function renderResolveModal(alert: FalcoAlert, target: ResolveTarget): Mo
           `${PRIORITY_EMOJI[alert.priority]} *${escapeMrkdwn(alert.priority)}: ${escapeMrkdwn(truncate(alert.rule, 300))}*\nuuid ${inlineCode(alert.uuid, 130)}`,
         ),
       },
-      {
-        type: "input",
-        block_id: RESOLVE_MODAL.verdictBlock,
-        label: plainText("Verdict", 2000),
-        hint: plainText(
-          "False positive and expected activity offer Tune on the message, so that this case stops alerting.",
-          2000,
-        ),
-        element: {
-          type: "radio_buttons",
-          action_id: RESOLVE_MODAL.verdictAction,
-          options: VERDICTS.map((v) => ({
-            text: plainText(
-              VERDICT_LABELS[v].replace(/^./, (c) => c.toUpperCase()),
-              75,
-            ),
-            value: v,
-            description: plainText(VERDICT_HELP[v], 75),
-          })),
-        },
-      },
-      {
-        type: "input",
-        block_id: RESOLVE_MODAL.noteBlock,
-        optional: true,
-        label: plainText("Note", 2000),
-        hint: plainText(
-          `Optional, at most ${NOTE_MAX_CHARS.toLocaleString("en-US")} characters: what you found and did, for whoever sees this alert next. It is shown in the message's thread.`,
-          2000,
-        ),
-        element: {
-          type: "plain_text_input",
-          action_id: RESOLVE_MODAL.noteAction,
-          multiline: true,
-          max_length: NOTE_MAX_CHARS,
-        },
-      },
+      ...verdictInputs(),
     ],
   };
+}
+
+/** The verdict and note inputs, shared by the Resolve modal of an alert and of a fleet roll-up. */
+export function verdictInputs(): InputBlock[] {
+  return [
+    {
+      type: "input",
+      block_id: RESOLVE_MODAL.verdictBlock,
+      label: plainText("Verdict", 2000),
+      hint: plainText(
+        "False positive and expected activity offer Tune on the message, so that this case stops alerting.",
+        2000,
+      ),
+      element: {
+        type: "radio_buttons",
+        action_id: RESOLVE_MODAL.verdictAction,
+        options: VERDICTS.map((v) => ({
+          text: plainText(
+            VERDICT_LABELS[v].replace(/^./, (c) => c.toUpperCase()),
+            75,
+          ),
+          value: v,
+          description: plainText(VERDICT_HELP[v], 75),
+        })),
+      },
+    },
+    {
+      type: "input",
+      block_id: RESOLVE_MODAL.noteBlock,
+      optional: true,
+      label: plainText("Note", 2000),
+      hint: plainText(
+        `Optional, at most ${NOTE_MAX_CHARS.toLocaleString("en-US")} characters: what you found and did, for whoever sees this alert next. It is shown in the message's thread.`,
+        2000,
+      ),
+      element: {
+        type: "plain_text_input",
+        action_id: RESOLVE_MODAL.noteAction,
+        multiline: true,
+        max_length: NOTE_MAX_CHARS,
+      },
+    },
+  ];
 }

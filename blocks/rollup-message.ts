@@ -1,9 +1,10 @@
 import type { Priority } from "../src/falco/priority.js";
 import { PRIORITY_EMOJI } from "./alert-line.js";
-import { escapeMrkdwn, inlineCode, slackDate, truncate, userMention } from "./escape.js";
+import { escapeMrkdwn, inlineCode, permalinkLink, slackDate, truncate, userMention } from "./escape.js";
 import { fieldRow, md, plainText } from "./layout.js";
 import { type Block, type ButtonElement, LIMITS, type SlackMessage, type TextObject } from "./limits.js";
 import { noteLine, type ResolutionView, resolvedLine } from "./resolution.js";
+import { type ModalView, verdictInputs } from "./resolve-modal.js";
 
 /*
  * A fleet roll-up's message: one rule firing on many hosts, pods or namespaces at once, shown as one
@@ -192,4 +193,62 @@ export function rollupReportMessages(
       blocks: sections.slice(i, i + 3).map((text) => ({ type: "section", text: md(text) }) as Block),
     });
   return messages;
+}
+
+/** The Resolve modal of a roll-up: the same verdict and note as an alert's, for every member at once. */
+export const ROLLUP_RESOLVE_CALLBACK = "falco_rollup_resolve_modal";
+
+export function rollupResolveModal(
+  v: Pick<RollupView, "id" | "rule" | "priority" | "groups" | "hosts">,
+  target: { rollup: string; channel: string; ts: string },
+): ModalView {
+  return {
+    type: "modal",
+    callback_id: ROLLUP_RESOLVE_CALLBACK,
+    private_metadata: JSON.stringify(target),
+    title: { type: "plain_text", text: "Resolve roll-up", emoji: true },
+    submit: { type: "plain_text", text: "Resolve all", emoji: true },
+    close: { type: "plain_text", text: "Cancel", emoji: true },
+    blocks: [
+      {
+        type: "section",
+        text: md(
+          `${PRIORITY_EMOJI[v.priority]} *${escapeMrkdwn(v.priority)}: ${escapeMrkdwn(truncate(v.rule, 300))}* on ${plural(v.hosts.count, "host", "hosts")}\nThe verdict is recorded on the roll-up and on each of its ${plural(v.groups, "group", "groups")}.`,
+        ),
+      },
+      ...verdictInputs(),
+    ],
+  };
+}
+
+/** Posted to the escalation channel when a roll-up is escalated. */
+export function rollupEscalation(
+  v: Pick<RollupView, "id" | "rule" | "priority" | "groups" | "hosts" | "occurrences">,
+  userId: string,
+  permalink: string | null,
+): SlackMessage {
+  const link = permalinkLink(permalink, "View the roll-up") ?? "Roll-up link unavailable";
+  const what = `${escapeMrkdwn(truncate(v.rule, 300))} on ${plural(v.hosts.count, "host", "hosts")} (${plural(v.occurrences, "occurrence", "occurrences")})`;
+  return {
+    text: truncate(`Escalated by ${userMention(userId)}: ${v.priority} ${what}`, LIMITS.fallbackText),
+    blocks: [
+      {
+        type: "header",
+        text: plainText(`:arrow_double_up: Escalated fleet roll-up: ${v.rule}`, LIMITS.headerText),
+      },
+      {
+        type: "section",
+        text: md(
+          truncate(
+            `${PRIORITY_EMOJI[v.priority]} *${v.priority}* ${what}, escalated by ${userMention(userId)} with all ${plural(v.groups, "group", "groups")}.\n${link}`,
+            LIMITS.sectionText,
+          ),
+        ),
+      },
+      {
+        type: "context",
+        elements: [md(`roll-up ${inlineCode(v.id, 130)} · \`GET /rollups/:id\` lists every member`)],
+      },
+    ],
+  };
 }

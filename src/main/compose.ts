@@ -131,6 +131,7 @@ export async function startWeb({ config, redisUrl, kb, log, local = null }: WebO
         httpApp: app,
         listeners: {
           store,
+          rollups,
           kb,
           escalationChannel: config.slack.escalationChannel,
           responders: new ResponderPolicy(config.slack.allowedResponders),

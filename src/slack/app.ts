@@ -12,6 +12,7 @@ import { register as registerResolutionActions } from "./listeners/actions/resol
 import { register as registerResolutionView } from "./listeners/views/resolution.js";
 import { register as registerSilences } from "./listeners/silence/index.js";
 import { register as registerTuning } from "./listeners/tuning/index.js";
+import { register as registerRollups } from "./listeners/rollup/index.js";
 
 /** Slack's replay window: a signed request older or newer than this is refused. */
 export const SLACK_TIMESTAMP_WINDOW_SECONDS = 300;
@@ -112,6 +113,7 @@ export function createSlackApp({ config, httpApp, listeners, identity = null, lo
   registerResolutionView(app, listeners);
   registerSilences(app, listeners);
   registerTuning(app, listeners);
+  registerRollups(app, listeners);
   app.error(async (error) => {
     log.error({ err: error }, "Slack listener error");
   });

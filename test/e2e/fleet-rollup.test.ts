@@ -1,5 +1,11 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { limitProblems, type Block } from "../../blocks/limits.js";
+import { RESOLVE_MODAL } from "../../blocks/resolve-modal.js";
 import { ROLLUP_ACTIONS } from "../../blocks/rollup-message.js";
+import type { ViewValues } from "../../src/preview/slack-requests.js";
 import { CHANNEL, type Harness, startHarness } from "../../support/harness.js";
 import { waitFor } from "../../support/redis.js";
 
@@ -48,7 +54,40 @@ describe("fleet roll-up: one rule on many hosts becomes one message", () => {
       .slack!.callsOf("chat.postMessage")
       .filter((c) => c.args.channel === channel && !c.args.thread_ts && allText(c.args).includes(text));
 
+  let dir: string;
+  const post = async (alerts: object[]) =>
+    expect((await h.postAlerts(ndjson(alerts), { "content-type": "application/x-ndjson" })).status).toBe(202);
+  /** The roll-up's message once posted: its id and ts. */
+  const rollupPosted = async (memberUuid: string) => {
+    const id = (await waitFor(
+      async () => (await get(memberUuid)).rollup?.id as string | undefined,
+      "a roll-up",
+    ))!;
+    const ts = await waitFor(
+      async () => (await getRollup(id)).slack?.ts as string | undefined,
+      "the roll-up posted",
+    );
+    return { id, ts };
+  };
+  /** The last version (post or update) of a roll-up's message. */
+  const lastVersion = (id: string, ts: string) =>
+    [...h.slack!.calls]
+      .reverse()
+      .find(
+        (c) =>
+          (c.method === "chat.update" && c.args.ts === ts) ||
+          (c.method === "chat.postMessage" &&
+            !c.args.thread_ts &&
+            allText(c.args.blocks).includes(`roll-up \`${id}\``)),
+      );
+
   beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), "rollup-routes-"));
+    const routes = join(dir, "routes.yaml");
+    writeFileSync(
+      routes,
+      ["routes:", '  - when: { hostname: "other-*" }', `    channel: ${OTHER_CHANNEL}`, ""].join("\n"),
+    );
     h = await startHarness("fleet-rollup", {
       env: {
         GROUP_WINDOW_SECONDS: "600",
@@ -57,13 +96,15 @@ describe("fleet roll-up: one rule on many hosts becomes one message", () => {
         SLACK_MAX_POSTS_PER_SECOND: "1",
         FLEET_ROLLUP_GROUPS: "3",
         FLEET_ROLLUP_WINDOW_SECONDS: "300",
-        ROUTES_FILE: "",
+        ROUTES_FILE: routes,
+        SLACK_ALLOWED_RESPONDERS: "U0ALICE,U0BOB",
       },
     });
     h.slack!.perChannelLimit = true;
   });
   afterAll(async () => {
     await h?.stop();
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it("posts at most threshold + 1 messages for 200 hosts, the roll-up showing all 200 and the total", async () => {
@@ -124,5 +165,129 @@ describe("fleet roll-up: one rule on many hosts becomes one message", () => {
       alerts.map(async (a) => (await get(a.uuid)).delivery.status as string),
     );
     expect(statuses.filter((s) => s === "rolled_up")).toHaveLength(197);
+  });
+
+  it("acknowledges every member from the roll-up (first click wins; others refused or told), and later members too", async () => {
+    const rule = "Read sensitive file untrusted (fleet ack)";
+    const alerts = Array.from({ length: 8 }, (_, i) => fleetAlert(rule, `ack-node-${i}`));
+    await post(alerts);
+    const { id, ts } = await rollupPosted(alerts[7]!.uuid);
+
+    // Someone SLACK_ALLOWED_RESPONDERS does not list changes nothing.
+    expect((await h.click(ROLLUP_ACTIONS.acknowledge, id, "U0STRANGER", ts)).status).toBe(200);
+    await waitFor(
+      () => h.slack!.callsOf("chat.postEphemeral").find((c) => c.args.user === "U0STRANGER"),
+      "the refusal",
+    );
+    expect((await getRollup(id)).state).toBe("new");
+
+    expect((await h.click(ROLLUP_ACTIONS.acknowledge, id, "U0ALICE", ts)).status).toBe(200);
+    await waitFor(async () => (await getRollup(id)).state === "acknowledged", "the roll-up acknowledged");
+    for (const a of alerts) {
+      const got = await get(a.uuid);
+      expect(got.state).toBe("acknowledged");
+      expect(got.acknowledgedBy).toBe("U0ALICE");
+    }
+    const updated = await waitFor(
+      () =>
+        allText(lastVersion(id, ts)?.args.blocks).includes("Acknowledged by <@U0ALICE>")
+          ? lastVersion(id, ts)
+          : undefined,
+      "the roll-up message showing the acknowledgement",
+    );
+    expect(allText(updated.args.blocks)).not.toContain(ROLLUP_ACTIONS.acknowledge);
+
+    // The second click is told who was first.
+    expect((await h.click(ROLLUP_ACTIONS.acknowledge, id, "U0BOB", ts)).status).toBe(200);
+    const told = await waitFor(
+      () => h.slack!.callsOf("chat.postEphemeral").find((c) => c.args.user === "U0BOB"),
+      "Bob told",
+    );
+    expect(String(told.args.text)).toContain("<@U0ALICE> already acknowledged");
+
+    // A host joining afterwards is acknowledged as it joins.
+    const late = fleetAlert(rule, "ack-node-late");
+    await post([late]);
+    const got = await get(late.uuid);
+    expect(got.rollup.id).toBe(id);
+    expect(got.state).toBe("acknowledged");
+  });
+
+  it("resolves every member from the roll-up's modal, after which the rule's new groups count again", async () => {
+    const rule = "Read sensitive file untrusted (fleet resolve)";
+    const alerts = Array.from({ length: 6 }, (_, i) => fleetAlert(rule, `resolve-node-${i}`));
+    await post(alerts);
+    const { id, ts } = await rollupPosted(alerts[5]!.uuid);
+    expect((await h.click(ROLLUP_ACTIONS.resolve, id, "U0BOB", ts)).status).toBe(200);
+    const modal = await waitFor(() => h.slack!.openModal("U0BOB"), "the Resolve modal");
+    expect(allText(modal)).toContain("fleet resolve");
+    const values: ViewValues = {
+      [RESOLVE_MODAL.verdictBlock]: {
+        [RESOLVE_MODAL.verdictAction]: {
+          type: "radio_buttons",
+          selected_option: { value: "false_positive" },
+        },
+      },
+      [RESOLVE_MODAL.noteBlock]: {
+        [RESOLVE_MODAL.noteAction]: { type: "plain_text_input", value: "scanner" },
+      },
+    };
+    expect(await h.slack!.submitView("U0BOB", values)).toMatchObject({ action: "closed" });
+    await waitFor(async () => (await getRollup(id)).state === "resolved", "the roll-up resolved");
+    for (const a of alerts) {
+      const got = await get(a.uuid);
+      expect(got.state).toBe("resolved");
+      expect(got.resolution).toMatchObject({ verdict: "false_positive", by: "U0BOB", note: "scanner" });
+    }
+    expect((await getRollup(id)).open).toBe(false);
+    // The next new group of the rule does not join the resolved roll-up: it is posted on its own.
+    const next = fleetAlert(rule, "resolve-node-next");
+    await post([next]);
+    const got = await get(next.uuid);
+    expect(got.rollup).toBeNull();
+    expect(got.delivery.status).not.toBe("rolled_up");
+  });
+
+  it("rolls up only its own rule in its own channel", async () => {
+    const rule = "Read sensitive file untrusted (fleet scope)";
+    await post(Array.from({ length: 5 }, (_, i) => fleetAlert(rule, `scope-node-${i}`)));
+    const sameRuleOtherChannel = [fleetAlert(rule, "other-1"), fleetAlert(rule, "other-2")];
+    const otherRule = fleetAlert("Read sensitive file untrusted (fleet scope, other rule)", "scope-node-9");
+    await post([...sameRuleOtherChannel, otherRule]);
+    for (const a of [...sameRuleOtherChannel, otherRule]) {
+      const got = await get(a.uuid);
+      expect(got.rollup).toBeNull();
+      expect(got.delivery.status).not.toBe("rolled_up");
+    }
+    await waitFor(async () => (await get(otherRule.uuid)).slack, "the other rule's own message");
+    await waitFor(() => topLevel(OTHER_CHANNEL, "other-2").length === 1, "the other channel's own message");
+  });
+
+  it("keeps hostile and very long names as text within Slack's limits", async () => {
+    const rule = "Read sensitive <!channel> file @here (fleet hostile)";
+    const alerts = [
+      fleetAlert(rule, "<https://evil.example|click me>", { pod: "<!subteam^S123>", ns: "@everyone" }),
+      fleetAlert(rule, "h".repeat(5000), { pod: "p".repeat(3000) }),
+      fleetAlert(rule, "`code` *bold* _it_ ~s~ &amp;"),
+      ...Array.from({ length: 60 }, (_, i) => fleetAlert(rule, `<@U0VICTIM${i}>`)),
+    ];
+    await post(alerts);
+    const { id, ts } = await rollupPosted(alerts[10]!.uuid);
+    await waitFor(() => allText(lastVersion(id, ts)?.args.blocks).includes("63 hosts"), "all 63 hosts shown");
+    const blocks = lastVersion(id, ts)!.args.blocks as Block[];
+    expect(limitProblems(blocks)).toEqual([]);
+    // Every mrkdwn text (plain_text, the header's, is never parsed for mentions or links) and the
+    // notification text.
+    const mrkdwn: string[] = [String(lastVersion(id, ts)!.args.text)];
+    JSON.stringify(blocks, (_key, value: unknown) => {
+      const t = value as { type?: unknown; text?: unknown };
+      if (t && t.type === "mrkdwn" && typeof t.text === "string") mrkdwn.push(t.text);
+      return value;
+    });
+    const text = mrkdwn.join("\n");
+    expect(text).toContain("&lt;https://evil.example|click me&gt;");
+    expect(text).not.toMatch(/<!channel>|<!subteam|<https:|<@U0VICTIM/);
+    expect(text).not.toMatch(/(?<!\u2060)@here|@everyone(?!\u2060)/u);
+    expect(id).toBe(alerts[3]!.uuid);
   });
 });

@@ -1,6 +1,7 @@
 import type { Logger } from "pino";
 import type { KnowledgeBase } from "../../enrich/knowledge.js";
 import type { AlertStore } from "../../store/alert-store.js";
+import type { RollupStore } from "../../store/rollups.js";
 import type { Silences } from "../../silence/service.js";
 import type { TuningStore } from "../../store/tuning-store.js";
 import type { GitHubPullRequests } from "../../tuning/github.js";
@@ -11,6 +12,8 @@ import type { ResponderPolicy } from "./actions/responders.js";
 /** What Slack listeners need; the composition root provides it. */
 export interface ListenerDeps {
   store: AlertStore;
+  /** Fleet roll-ups; absent: the roll-up buttons answer that roll-ups are not set up. */
+  rollups?: RollupStore;
   kb: KnowledgeBase;
   escalationChannel: string;
   /** Who may act on alerts (SLACK_ALLOWED_RESPONDERS): one policy, so one cache of user groups. */
