@@ -6,8 +6,11 @@
  * 1. 5,000 alerts of one rule on one host, posted as fast as ingest takes them: how many
  *    chat.postMessage for the group, and how long after the last alert the message shows 5,000.
  * 2. 60 distinct groups into one channel limited to 1 message/s: delivered, lost, 429s, duration.
+ * 3. A fleet storm: one rule on 1,000 hosts into one channel limited to 1 message/s, with fleet
+ *    roll-ups at their defaults: top-level messages posted, and how long after the last alert the
+ *    roll-up's message shows all 1,000 hosts.
  */
-import { startHarness } from "../support/harness.js";
+import { CHANNEL, startHarness } from "../support/harness.js";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -108,6 +111,66 @@ async function sixtyGroups(): Promise<void> {
   }
 }
 
+async function fleetStorm(): Promise<void> {
+  const hosts = 1000;
+  const rule = "Read sensitive file untrusted";
+  const h = await startHarness("bench-fleet", {
+    env: {
+      SLACK_MAX_POSTS_PER_SECOND: "1",
+      GROUP_WINDOW_SECONDS: "600",
+      DEDUPE_WINDOW_SECONDS: "600",
+      GROUP_UPDATE_SECONDS: "3",
+      WORKER_CONCURRENCY: "8",
+      // The defaults, which the harness turns off for the other tests.
+      FLEET_ROLLUP_GROUPS: "3",
+      FLEET_ROLLUP_WINDOW_SECONDS: "300",
+    },
+  });
+  h.slack!.perChannelLimit = true;
+  try {
+    const started = Date.now();
+    // One alert per request, as Falco's http_output sends them, 32 in flight.
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: 32 }, async () => {
+        while (next < hosts) {
+          const i = next++;
+          const res = await h.postAlerts(alert(i, `fleet-node-${String(i).padStart(4, "0")}`, rule));
+          if (res.status !== 202) throw new Error(`ingest answered ${res.status}`);
+        }
+      }),
+    );
+    const lastAlertAt = Date.now();
+    const target = `fired on *${hosts.toLocaleString("en-US")} hosts*`;
+    const shown = () =>
+      [...h.slack!.callsOf("chat.postMessage"), ...h.slack!.callsOf("chat.update")].some((c) =>
+        JSON.stringify(c.args.blocks).includes(target),
+      );
+    while (!shown() && Date.now() - lastAlertAt < 120_000) await sleep(50);
+    const visibleAfter = Date.now() - lastAlertAt;
+    // Wait out any post still queued, so that the count below is final.
+    await sleep(3000);
+    // The messages the channel holds (a post answered 429 left none; thread replies are not among them).
+    const messages = h.slack!.channels.get(CHANNEL)?.messages.length ?? 0;
+    console.log(
+      `Fleet storm: one rule on ${hosts.toLocaleString("en-US")} hosts into one channel at 1 message/s (one alert per request, 32 concurrent)`,
+    );
+    console.log(
+      `  ingest:                      ${hosts} alerts in ${lastAlertAt - started} ms (${Math.round((hosts * 1000) / (lastAlertAt - started))} alerts/s)`,
+    );
+    console.log(
+      `  messages posted in channel:  ${messages} (goal: at most 5; ${h.slack!.rateLimited} posts answered 429)`,
+    );
+    console.log(`  chat.update calls:           ${h.slack!.callsOf("chat.update").length}`);
+    console.log(
+      `  all ${hosts.toLocaleString("en-US")} hosts visible after:  ${shown() ? `${(visibleAfter / 1000).toFixed(1)} s` : "not within 120 s"} after the last alert (goal: 10 s)`,
+    );
+  } finally {
+    await h.stop();
+  }
+}
+
 await storm();
 await sixtyGroups();
+await fleetStorm();
 process.exit(0);

@@ -128,22 +128,47 @@ local function indexRule(key, uuid, score)
   entries[#entries + 1] = uuid
 end
 
--- A roll-up counts every occurrence of its member groups, by member, host, pod and namespace.
+-- A roll-up counts every occurrence of its member groups, by member, host, pod and namespace. The
+-- counts are summed here and written once per roll-up at the end of the batch (a storm's batch
+-- holds many occurrences of few members): one ZINCRBY per distinct member and place, not per alert.
+local rollupCounts, rollupOrder = {}, {}
+local function tally(entries, order, name, by)
+  if name == '' then return end
+  if not entries[name] then
+    entries[name] = 0
+    order[#order + 1] = name
+  end
+  entries[name] = entries[name] + by
+end
+
 local function countOnRollup(rollupKey, member, by, receivedAt, host, pod, ns)
-  redis.call('HINCRBY', rollupKey, 'total', by)
-  redis.call('HSET', rollupKey, 'last', receivedAt)
-  redis.call('ZINCRBY', rollupKey .. ':members', by, member)
-  if host ~= '' then redis.call('ZINCRBY', rollupKey .. ':hosts', by, host) end
-  if pod ~= '' then redis.call('ZINCRBY', rollupKey .. ':pods', by, pod) end
-  if ns ~= '' then redis.call('ZINCRBY', rollupKey .. ':namespaces', by, ns) end
+  local c = rollupCounts[rollupKey]
+  if not c then
+    c = {total = 0, groups = 0, last = receivedAt, where = {}, opened = false}
+    for _, kind in ipairs({'members', 'hosts', 'pods', 'namespaces'}) do c[kind] = {n = {}, order = {}} end
+    rollupCounts[rollupKey] = c
+    rollupOrder[#rollupOrder + 1] = rollupKey
+  end
+  c.total = c.total + by
+  if receivedAt > c.last then c.last = receivedAt end
+  tally(c.members.n, c.members.order, member, by)
+  tally(c.hosts.n, c.hosts.order, host, by)
+  tally(c.pods.n, c.pods.order, pod, by)
+  tally(c.namespaces.n, c.namespaces.order, ns, by)
+  return c
 end
 
 -- A group joins a roll-up: counted with the occurrences it has, and its place kept for the report.
 local function joinRollup(rollupKey, member, by, receivedAt, host, pod, ns)
-  redis.call('HINCRBY', rollupKey, 'groups', 1)
-  countOnRollup(rollupKey, member, by, receivedAt, host, pod, ns)
-  redis.call('HSET', rollupKey .. ':where', member, cjson.encode({host, pod, ns}))
+  local c = countOnRollup(rollupKey, member, by, receivedAt, host, pod, ns)
+  c.groups = c.groups + 1
+  c.where[#c.where + 1] = member
+  c.where[#c.where + 1] = cjson.encode({host, pod, ns})
+  return c
 end
+
+-- Fleet keys whose open roll-up a member's occurrence keeps open: refreshed once at the end.
+local keepOpen, keepOpenOrder = {}, {}
 
 local ROLLUP_SETS = {':members', ':where', ':hosts', ':pods', ':namespaces'}
 
@@ -246,8 +271,11 @@ local function create(alertKey, bodyKey, seenKey, groupKey, body, uuid, sample, 
         end
         if inRollup then
           countOnRollup(rollupPrefix .. inRollup, leader, 1, receivedAt, host, pod, ns)
-          -- Its members still arriving keep the roll-up open (when it is still the rule's open one).
-          if rollupsOn then redis.call('EXPIRE', fleet .. ':open', rollupWindow) end
+          -- Its members still arriving keep the rule's open roll-up open.
+          if rollupsOn and not keepOpen[fleet] then
+            keepOpen[fleet] = true
+            keepOpenOrder[#keepOpenOrder + 1] = fleet
+          end
         end
       end
     end
@@ -290,12 +318,10 @@ local function create(alertKey, bodyKey, seenKey, groupKey, body, uuid, sample, 
   end
   if rollup then
     local rollupKey = rollupPrefix .. rollup
-    joinRollup(rollupKey, uuid, 1, receivedAt, host, pod, ns)
+    local c = joinRollup(rollupKey, uuid, 1, receivedAt, host, pod, ns)
     redis.call('SET', fleet .. ':open', rollup, 'EX', rollupWindow)
     if opened then
-      for _, suffix in ipairs(ROLLUP_SETS) do
-        if redis.call('EXISTS', rollupKey .. suffix) == 1 then redis.call('EXPIRE', rollupKey .. suffix, retention) end
-      end
+      c.opened = true
       return {'rolled_up', rollup, 1}
     end
     return {'rolled_up', rollup, 0}
@@ -313,6 +339,25 @@ for i = 0, alerts - 1 do
 end
 for _, key in ipairs(bucketOrder) do redis.call('ZADD', key, unpack(buckets[key])) end
 if #byTime > 0 then redis.call('ZADD', byTimeKey, unpack(byTime)) end
+
+-- Roll-ups' counts, summed over the batch.
+for _, key in ipairs(rollupOrder) do
+  local c = rollupCounts[key]
+  redis.call('HINCRBY', key, 'total', c.total)
+  if c.groups > 0 then redis.call('HINCRBY', key, 'groups', c.groups) end
+  redis.call('HSET', key, 'last', c.last)
+  for _, kind in ipairs({'members', 'hosts', 'pods', 'namespaces'}) do
+    local t = c[kind]
+    for _, name in ipairs(t.order) do redis.call('ZINCRBY', key .. ':' .. kind, t.n[name], name) end
+  end
+  if #c.where > 0 then redis.call('HSET', key .. ':where', unpack(c.where)) end
+  if c.opened then
+    for _, suffix in ipairs(ROLLUP_SETS) do
+      if redis.call('EXISTS', key .. suffix) == 1 then redis.call('EXPIRE', key .. suffix, retention) end
+    end
+  end
+end
+for _, fleet in ipairs(keepOpenOrder) do redis.call('EXPIRE', fleet .. ':open', rollupWindow) end
 
 -- Retention: alerts' keys expire by themselves; their index entries are removed a few at a time here.
 local expired = redis.call('ZRANGEBYSCORE', byTimeKey, '-inf', now - tonumber(retention) * 1000, 'LIMIT', 0, 100)
