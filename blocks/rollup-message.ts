@@ -19,6 +19,7 @@ export const ROLLUP_ACTIONS = {
   escalate: "falco_rollup_escalate",
   resolve: "falco_rollup_resolve",
   report: "falco_rollup_report",
+  silence: "falco_rollup_silence",
 } as const;
 
 /** Names shown per list of busiest places, and the characters of each. */
@@ -152,6 +153,7 @@ export function renderRollupMessage(v: RollupView): SlackMessage {
     elements.push(button("Resolve all", ROLLUP_ACTIONS.resolve, v.id));
   }
   elements.push(button("Full report", ROLLUP_ACTIONS.report, v.id));
+  if (!v.resolution) elements.push(button("Silence", ROLLUP_ACTIONS.silence, v.id));
   blocks.push({ type: "actions", block_id: "falco_rollup_actions", elements });
   return { text: rollupFallbackText(v), blocks };
 }
@@ -194,6 +196,9 @@ export function rollupReportMessages(
     });
   return messages;
 }
+
+/** The Silence modal of a roll-up: the alert's modal, about the roll-up (private_metadata: its id). */
+export const ROLLUP_SILENCE_CALLBACK = "falco_rollup_silence_modal";
 
 /** The Resolve modal of a roll-up: the same verdict and note as an alert's, for every member at once. */
 export const ROLLUP_RESOLVE_CALLBACK = "falco_rollup_resolve_modal";

@@ -114,3 +114,13 @@ export function scopeOf(alert: FalcoAlert): ScopeValue[] {
 export function scopeValue(alert: FalcoAlert, fieldId: string): string | undefined {
   return SCOPE_FIELDS.get(fieldId)?.read(alert);
 }
+
+/**
+ * The values a silence made from several alerts at once (a fleet roll-up's members) can be narrowed
+ * to: those every one of them carries, with the same value. None for no alerts.
+ */
+export function sharedScope(alerts: readonly FalcoAlert[]): ScopeValue[] {
+  const [first, ...rest] = alerts;
+  if (!first) return [];
+  return scopeOf(first).filter((s) => rest.every((a) => scopeValue(a, s.field) === s.value));
+}

@@ -1,8 +1,10 @@
 import { z } from "zod";
+import type { FalcoAlert } from "../falco/alert.js";
 import { PRIORITIES, type Priority } from "../falco/priority.js";
 import { VERDICTS, type Verdict } from "../falco/verdict.js";
 import type { RedisClient } from "../redis/connection.js";
 import type { ClaimResult, Resolution, ResolveResult, SlackRef } from "./alert-store.js";
+import { decodeBody } from "./codec.js";
 import { StoreKeys } from "./keys.js";
 import {
   claimActionArgs,
@@ -219,6 +221,17 @@ export class RollupStore {
       const [host, pod, namespace] = parsed.success ? parsed.data : ["", "", ""];
       return { leader, host, pod, namespace, occurrences: occurrences[i]! };
     });
+  }
+
+  /** The first alerts of the roll-up's busiest `limit` member groups. */
+  async memberAlerts(id: string, limit: number): Promise<FalcoAlert[]> {
+    const leaders = await this.redis.zrevrange(this.keys.rollupMembers(id), 0, limit - 1);
+    const alerts: FalcoAlert[] = [];
+    for (let i = 0; i < leaders.length; i += MEMBER_PAGE) {
+      const bodies = await this.redis.mget(...leaders.slice(i, i + MEMBER_PAGE).map((l) => this.keys.body(l)));
+      for (const body of bodies) if (body !== null) alerts.push(decodeBody(body).alert);
+    }
+    return alerts;
   }
 
   /** How many member groups the roll-up has. */

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { limitProblems, type Block } from "../../blocks/limits.js";
 import { RESOLVE_MODAL } from "../../blocks/resolve-modal.js";
 import { ROLLUP_ACTIONS } from "../../blocks/rollup-message.js";
+import { SILENCE_MODAL } from "../../blocks/silence.js";
 import type { ViewValues } from "../../src/preview/slack-requests.js";
 import { CHANNEL, type Harness, startHarness } from "../../support/harness.js";
 import { waitFor } from "../../support/redis.js";
@@ -286,5 +287,57 @@ describe("fleet roll-up: one rule on many hosts becomes one message", () => {
     expect(text).not.toMatch(/<!channel>|<!subteam|<https:|<@U0VICTIM/);
     expect(text).not.toMatch(/(?<!\u2060)@here|@everyone(?!\u2060)/u);
     expect(id).toBe(alerts[3]!.uuid);
+  });
+
+  it("silences the rule from the roll-up, narrowed to what every member shares; held alerts never join it", async () => {
+    const rule = "Read sensitive file untrusted (fleet silence)";
+    const alerts = Array.from({ length: 6 }, (_, i) =>
+      fleetAlert(rule, `silence-node-${i}`, { ns: "batch" }),
+    );
+    await post(alerts);
+    const { id, ts } = await rollupPosted(alerts[5]!.uuid);
+    expect((await h.click(ROLLUP_ACTIONS.silence, id, "U0ALICE", ts)).status).toBe(200);
+    const modal = await waitFor(() => h.slack!.openModal("U0ALICE"), "the Silence modal");
+    // Hosts differ from member to member: only the namespace, which all of them share, is offered.
+    const scope = (modal.view.blocks as Json[]).find((b) => b.block_id === SILENCE_MODAL.scope.block)!;
+    expect(scope.element.options.map((o: Json) => o.value)).toEqual(["k8s.ns.name"]);
+    const values: ViewValues = {
+      [SILENCE_MODAL.scope.block]: {
+        [SILENCE_MODAL.scope.action]: { type: "checkboxes", selected_options: [{ value: "k8s.ns.name" }] },
+      },
+      [SILENCE_MODAL.duration.block]: {
+        [SILENCE_MODAL.duration.action]: { type: "radio_buttons", selected_option: { value: "1h" } },
+      },
+      [SILENCE_MODAL.until.block]: {
+        [SILENCE_MODAL.until.action]: { type: "datepicker", selected_date: null },
+      },
+      [SILENCE_MODAL.reason.block]: {
+        [SILENCE_MODAL.reason.action]: { type: "plain_text_input", value: "batch job rollout" },
+      },
+    };
+    expect(await h.slack!.submitView("U0ALICE", values)).toMatchObject({ action: "closed" });
+    const { silences } = (await (await fetch(`${h.base}/silences`)).json()) as { silences: Json[] };
+    const made = silences.find((x) => x.rule === rule);
+    expect(made).toMatchObject({
+      priority: "Warning",
+      match: { "k8s.ns.name": "batch" },
+      createdBy: "U0ALICE",
+    });
+    expect(made!.message).toEqual({ channel: CHANNEL, ts });
+
+    // The rule's next alerts in that namespace are held back (once every process has the silence),
+    // and do not join the roll-up.
+    await waitFor(async () => {
+      const probe = fleetAlert(rule, `silence-probe-${serial}`, { ns: "batch" });
+      await post([probe]);
+      return (await get(probe.uuid)).delivery.status === "silenced";
+    }, "the silence in force");
+    const before = (await getRollup(id)).groups as number;
+    const held = fleetAlert(rule, "silence-node-new", { ns: "batch" });
+    await post([held]);
+    const got = await get(held.uuid);
+    expect(got.delivery.status).toBe("silenced");
+    expect(got.rollup).toBeNull();
+    expect((await getRollup(id)).groups).toBe(before);
   });
 });

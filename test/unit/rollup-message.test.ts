@@ -105,6 +105,7 @@ describe("fleet roll-up message", () => {
             button("Escalate", "falco_rollup_escalate", "danger"),
             button("Resolve all", "falco_rollup_resolve"),
             button("Full report", "falco_rollup_report"),
+            button("Silence", "falco_rollup_silence"),
           ],
         },
       ],

@@ -4,9 +4,15 @@ import { z } from "zod";
 import { escapeMrkdwn, slackDate, truncate, userMention } from "../../../../blocks/escape.js";
 import { NOTE_SHOWN_CHARS, verdictText } from "../../../../blocks/resolution.js";
 import { RESOLVE_MODAL } from "../../../../blocks/resolve-modal.js";
+import { silencedWhat, silenceModal, SILENCE_MODAL } from "../../../../blocks/silence.js";
+import { sharedScope } from "../../../silence/scope.js";
+import { DURATIONS, MAX_SILENCE_DAYS } from "../../../silence/silence.js";
+import { summaryOf } from "../../silence-end.js";
+import { readSilenceForm } from "../silence/index.js";
 import {
   ROLLUP_ACTIONS,
   ROLLUP_RESOLVE_CALLBACK,
+  ROLLUP_SILENCE_CALLBACK,
   renderRollupMessage,
   rollupEscalation,
   rollupReportMessages,
@@ -24,6 +30,19 @@ import { readResolveForm } from "../views/resolution.js";
 
 /** Members listed in the roll-up's thread by Full report; GET /rollups/:id lists every one. */
 export const REPORT_MEMBERS = 200;
+
+/**
+ * Members whose alerts a silence from a roll-up reads to find the values they all share. A larger
+ * roll-up is silenced for its whole rule: reading every member would outlast the 3 seconds Slack
+ * gives to open the modal, and a value checked on only some members could hide another one's.
+ */
+export const SILENCE_SCOPE_MEMBERS = 1000;
+
+/** The values every member of the roll-up carries (none when it has too many members to read). */
+async function rollupScope(rollups: RollupStore, id: string) {
+  if ((await rollups.memberCount(id)) > SILENCE_SCOPE_MEMBERS) return [];
+  return sharedScope(await rollups.memberAlerts(id, SILENCE_SCOPE_MEMBERS));
+}
 
 /** Re-renders the roll-up's message from what the store holds now; answers the message's ref. */
 async function refreshRollupMessage(
@@ -204,6 +223,85 @@ export function register(app: App, deps: ListenerDeps): void {
     } catch (error) {
       log.error({ err: error, rollup: about.rollup }, "resolved, but updating Slack failed");
     }
+  });
+
+  app.action<BlockAction<ButtonAction>>(
+    ROLLUP_ACTIONS.silence,
+    handle(async (client, click, rollups) => {
+      if (!deps.silences) return tellPrivately(client, click, "Silences are not set up on this bot.");
+      if (!(await responders.allows(client, click.user))) {
+        log.warn({ rollup: click.uuid, user: click.user }, "refused: not in SLACK_ALLOWED_RESPONDERS");
+        return tellPrivately(client, click, notAResponder("silence or unsilence alerts"));
+      }
+      const r = await rollups.get(click.uuid);
+      if (!r) return tellPrivately(client, click, gone(click.uuid));
+      const view = {
+        ...silenceModal({
+          uuid: r.id,
+          rule: r.rule,
+          priority: r.priority,
+          scope: await rollupScope(rollups, r.id),
+          durations: Object.fromEntries(Object.entries(DURATIONS).map(([k, d]) => [k, d.label])),
+          maxDays: MAX_SILENCE_DAYS,
+        }),
+        callback_id: ROLLUP_SILENCE_CALLBACK,
+      };
+      await openModal(client, {
+        triggerId: click.triggerId ?? "",
+        view: view as unknown as ViewsOpenArguments["view"],
+        who: click,
+        log,
+      });
+    }),
+  );
+
+  app.view<ViewSubmitAction>(ROLLUP_SILENCE_CALLBACK, async ({ ack, body, view, client }) => {
+    const user = body.user.id;
+    const id = view.private_metadata;
+    const refuse = (message: string) =>
+      ack({ response_action: "errors", errors: { [SILENCE_MODAL.reason.block]: message } });
+    if (!deps.silences || !rollups) return refuse("Silences are not set up on this bot.");
+    if (!(await responders.allows(client, user))) return refuse(notAResponder("silence or unsilence alerts"));
+    const r = await rollups.get(id);
+    if (!r) return refuse("This roll-up is no longer stored: nothing to silence.");
+    // The values are read again: the form sends back only which of the offered ones were checked.
+    const scope = await rollupScope(rollups, id);
+    const now = new Date();
+    const form = readSilenceForm(
+      view.state.values as Parameters<typeof readSilenceForm>[0],
+      scope.map((s) => s.field),
+      now,
+    );
+    if ("errors" in form) return ack({ response_action: "errors", errors: form.errors });
+    let silence;
+    try {
+      silence = await deps.silences.create(
+        {
+          rule: r.rule,
+          priority: r.priority,
+          match: Object.fromEntries(
+            scope.filter((s) => form.fields.includes(s.field)).map((s) => [s.field, s.value]),
+          ),
+          createdBy: user,
+          reason: form.reason,
+          endsAt: form.endsAt,
+          alert: null,
+          // Its end is reported in the roll-up's thread.
+          message: r.slack,
+        },
+        now,
+      );
+    } catch (error) {
+      log.error({ err: error, rollup: id }, "could not save a silence");
+      return refuse("The silence could not be saved (Redis unavailable?). Please try again.");
+    }
+    await ack();
+    log.info({ silence: silence.id, rollup: id, user }, "silence made from a roll-up");
+    await deps.threadLog.record(client, r.slack, {
+      user,
+      what: silencedWhat(summaryOf(silence, 0)),
+      at: new Date(silence.createdAt),
+    });
   });
 
   app.action<BlockAction<ButtonAction>>(
