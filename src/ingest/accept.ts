@@ -66,8 +66,8 @@ export async function acceptBatches(batches: IntakeBatch[], intake: Intake): Pro
             ? "new"
             : outcome.kind === "held"
               ? outcome.status
-              : outcome.kind === "rolled_up"
-                ? "rolled_up"
+              : outcome.kind === "undelivered_rollup"
+                ? "undelivered"
                 : outcome.kind,
     });
     switch (outcome.kind) {
@@ -79,6 +79,11 @@ export async function acceptBatches(batches: IntakeBatch[], intake: Intake): Pro
         // before queueing it: queue it again, which the job id makes a no-op otherwise.
         duplicate[i] = true;
         if (item.post) posts.push({ channel: item.channel, uuid: item.alert.uuid });
+        break;
+      case "undelivered_rollup":
+        // As undelivered: queue its roll-up's post again, which the job id makes a no-op otherwise.
+        duplicate[i] = true;
+        rollupPosts.push({ channel: item.channel, rollup: outcome.rollup });
         break;
       case "member":
         if (!item.post) break;

@@ -116,6 +116,7 @@ export function alertResource(
           hosts: rollup.hosts.count,
           occurrences: rollup.occurrences,
           slack: rollup.slack,
+          delivery: rollup.delivery,
         }
       : null,
     enrichment: {

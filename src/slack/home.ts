@@ -23,13 +23,14 @@ function homeAlert(stored: StoredAlert): HomeAlert {
 
 /**
  * An alert that has a message of its own to act on: the first of its group (later occurrences share
- * its message and state), meant to be posted, and not held back by a silence or an exception.
+ * its message and state), meant to be posted, not held back by a silence or an exception, and not
+ * shown by a fleet roll-up's message instead.
  */
 function hasOwnMessage(stored: StoredAlert): boolean {
   return (
     stored.group === stored.alert.uuid &&
     stored.post &&
-    !["silenced", "tuned", "not_posted"].includes(stored.delivery.status)
+    !["silenced", "tuned", "not_posted", "rolled_up"].includes(stored.delivery.status)
   );
 }
 

@@ -132,6 +132,8 @@ export type CreateOutcome =
   /** Stored, first of a new group that joined its rule's fleet roll-up; `opened`: it opened it. */
   | { kind: "rolled_up"; rollup: string; opened: boolean }
   | { kind: "undelivered" }
+  /** Stored already, shown by a roll-up whose message is not posted yet. */
+  | { kind: "undelivered_rollup"; rollup: string }
   /** Stored and held back by a silence or exception: not posted, in no group. */
   | { kind: "held"; status: Hold["status"] }
   | { kind: "duplicate" }

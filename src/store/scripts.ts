@@ -159,6 +159,9 @@ const createOutcome = z.union([
     .transform(([, original]): CreateOutcome => ({ kind: "copy", original })),
   z.tuple([z.literal("undelivered")]).transform((): CreateOutcome => ({ kind: "undelivered" })),
   z
+    .tuple([z.literal("undelivered_rollup"), z.string()])
+    .transform(([, rollup]): CreateOutcome => ({ kind: "undelivered_rollup", rollup })),
+  z
     .tuple([z.literal("held"), z.enum(["silenced", "tuned"])])
     .transform(([, status]): CreateOutcome => ({ kind: "held", status })),
   z.tuple([z.literal("duplicate")]).transform((): CreateOutcome => ({ kind: "duplicate" })),

@@ -155,6 +155,11 @@ describe("fleet roll-up: one rule on many hosts becomes one message", () => {
     expect(leaders).toContain(alerts[199]!.uuid);
     expect(leaders).toContain(alerts[0]!.uuid);
 
+    // A member sent again is a duplicate: counted nowhere, and its roll-up is not posted twice.
+    const resent = await h.postAlerts(JSON.stringify(alerts[150]));
+    expect(((await resent.json()) as Json).duplicates).toEqual([alerts[150]!.uuid]);
+    expect((await getRollup(rollupId)).occurrences).toBe(210);
+
     const posts = topLevel(CHANNEL, "fleet 200");
     expect(posts.length).toBeLessThanOrEqual(4);
     expect(posts.filter((p) => allText(p.blocks).includes("across the fleet"))).toHaveLength(1);

@@ -80,6 +80,7 @@
     {'held', status}                     stored, held back (not posted, in no group: an alert the
                                          hold did not match must never join a message nobody sees)
     {'undelivered'}                      uuid stored already, not yet delivered
+    {'undelivered_rollup', rollupId}     uuid stored already, in a roll-up not yet posted
     {'duplicate'}                        uuid stored already and delivered (or not to be posted)
 ]]
 local FIXED_KEYS, KEYS_PER_ALERT = 3, 4
@@ -221,6 +222,13 @@ local function create(alertKey, bodyKey, seenKey, groupKey, body, uuid, sample, 
   local status = redis.call('HGET', alertKey, 'deliveryStatus')
   if status then
     if status == 'pending' then return {'undelivered'} end
+    if status == 'rolled_up' then
+      -- Its roll-up may not have been queued (an earlier request failed in between): queue it again.
+      local rollup = redis.call('HGET', alertKey, 'rollup')
+      if rollup and redis.call('HGET', rollupPrefix .. rollup, 'deliveryStatus') == 'pending' then
+        return {'undelivered_rollup', rollup}
+      end
+    end
     return {'duplicate'}
   end
   if dedupe ~= '0' and not redis.call('SET', seenKey, uuid, 'NX', 'EX', dedupe) then
