@@ -64,6 +64,8 @@ export interface RollupInfo {
   postIntentAt: string | null;
   /** Occurrences its Slack message showed when it was last posted or updated. */
   rendered: number;
+  /** Members posted on their own before the roll-up opened: their messages show its actions too. */
+  ownMessages: string[];
 }
 
 /** One member group of a roll-up: its first alert, where it happened, its occurrences. */
@@ -109,6 +111,10 @@ const rollupHash = z.object({
   resolutionNote: optionalText,
   resolvedBy: optionalText,
   resolvedAt: optionalText,
+  ownMessages: z
+    .string()
+    .optional()
+    .transform((v) => z.array(z.string()).parse(v ? JSON.parse(v) : [])),
 });
 
 /** Fields of the roll-up record this store writes (the rest are createAlerts.lua's). */
@@ -190,6 +196,7 @@ export class RollupStore {
       delivery: { status: h.deliveryStatus, error: h.deliveryError },
       postIntentAt: h.postIntentAt,
       rendered: h.rendered ?? 0,
+      ownMessages: h.ownMessages,
     };
   }
 
@@ -228,7 +235,9 @@ export class RollupStore {
     const leaders = await this.redis.zrevrange(this.keys.rollupMembers(id), 0, limit - 1);
     const alerts: FalcoAlert[] = [];
     for (let i = 0; i < leaders.length; i += MEMBER_PAGE) {
-      const bodies = await this.redis.mget(...leaders.slice(i, i + MEMBER_PAGE).map((l) => this.keys.body(l)));
+      const bodies = await this.redis.mget(
+        ...leaders.slice(i, i + MEMBER_PAGE).map((l) => this.keys.body(l)),
+      );
       for (const body of bodies) if (body !== null) alerts.push(decodeBody(body).alert);
     }
     return alerts;

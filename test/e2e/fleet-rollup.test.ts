@@ -200,6 +200,20 @@ describe("fleet roll-up: one rule on many hosts becomes one message", () => {
     );
     expect(allText(updated.args.blocks)).not.toContain(ROLLUP_ACTIONS.acknowledge);
 
+    // The three hosts posted on their own before the roll-up opened show it on their messages too.
+    for (const a of alerts.slice(0, 3)) {
+      const own = (await get(a.uuid)).slack as { ts: string };
+      await waitFor(
+        () =>
+          h
+            .slack!.callsOf("chat.update")
+            .find(
+              (c) => c.args.ts === own.ts && allText(c.args.blocks).includes("Acknowledged by <@U0ALICE>"),
+            ),
+        "a member's own message updated",
+      );
+    }
+
     // The second click is told who was first.
     expect((await h.click(ROLLUP_ACTIONS.acknowledge, id, "U0BOB", ts)).status).toBe(200);
     const told = await waitFor(

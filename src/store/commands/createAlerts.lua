@@ -203,7 +203,7 @@ local function rollupFor(fleet, uuid, score, rule, channel, priority, receivedAt
     'priority', priority, 'first', receivedAt, 'last', receivedAt, 'total', 0, 'groups', 0,
     'deliveryStatus', 'pending', 'fleet', fleet)
   redis.call('EXPIRE', rollupKey, retention)
-  local first = receivedAt
+  local first, ownMessages = receivedAt, {}
   for _, entry in ipairs(earlier) do
     local e = cjson.decode(entry)
     local key = alertPrefix .. e[1]
@@ -211,10 +211,13 @@ local function rollupFor(fleet, uuid, score, rule, channel, priority, receivedAt
     if found[1] and not found[2] then
       redis.call('HSET', key, 'rollup', uuid)
       joinRollup(rollupKey, e[1], tonumber(found[1]), receivedAt, e[2], e[3], e[4])
+      ownMessages[#ownMessages + 1] = e[1]
       if found[3] and found[3] < first then first = found[3] end
     end
   end
   redis.call('HSET', rollupKey, 'first', first)
+  -- The members with a message of their own, which the roll-up's buttons update too.
+  if #ownMessages > 0 then redis.call('HSET', rollupKey, 'ownMessages', cjson.encode(ownMessages)) end
   return uuid, true, {}
 end
 

@@ -24,6 +24,7 @@ import { SAFE_POST_OPTIONS } from "../../delivery.js";
 import { rollupView } from "../../rollup-delivery.js";
 import { notAResponder } from "../actions/responders.js";
 import { buttonHandler, type Click, clickedMessage } from "../button.js";
+import { refreshAlertMessage } from "../message-refresh.js";
 import type { ListenerDeps } from "../deps.js";
 import { openModal, tellPrivately } from "../open-modal.js";
 import { readResolveForm } from "../views/resolution.js";
@@ -44,9 +45,14 @@ async function rollupScope(rollups: RollupStore, id: string) {
   return sharedScope(await rollups.memberAlerts(id, SILENCE_SCOPE_MEMBERS));
 }
 
-/** Re-renders the roll-up's message from what the store holds now; answers the message's ref. */
+/**
+ * Re-renders the roll-up's message from what the store holds now, and the messages of its members
+ * that were posted on their own before it opened (they were acted on too); answers the roll-up
+ * message's ref.
+ */
 async function refreshRollupMessage(
   client: WebClient,
+  deps: Pick<ListenerDeps, "store" | "kb" | "log">,
   rollups: RollupStore,
   id: string,
   fallback: SlackRef | null,
@@ -56,6 +62,10 @@ async function refreshRollupMessage(
   if (!r || !ref) return null;
   const message = renderRollupMessage(rollupView(r));
   await client.chat.update({ channel: ref.channel, ts: ref.ts, text: message.text, blocks: message.blocks });
+  for (const uuid of r.ownMessages)
+    await refreshAlertMessage(client, deps, uuid, null).catch((error: unknown) =>
+      deps.log.warn({ err: error, uuid, rollup: id }, "could not update a roll-up member's own message"),
+    );
   return ref;
 }
 
@@ -101,7 +111,7 @@ export function register(app: App, deps: ListenerDeps): void {
       return;
     }
     log.info({ rollup: click.uuid, user: click.user, members: result.members }, `roll-up ${kind}`);
-    const ref = await refreshRollupMessage(client, rollups, click.uuid, clickedMessage(click));
+    const ref = await refreshRollupMessage(client, deps, rollups, click.uuid, clickedMessage(click));
     await deps.threadLog.record(client, ref, {
       user: click.user,
       what: `${kind} it, with ${(result.members ?? 0).toLocaleString("en-US")} member groups`,
@@ -213,7 +223,7 @@ export function register(app: App, deps: ListenerDeps): void {
         { rollup: about.rollup, user, verdict: form.verdict, members: result.members },
         "roll-up resolved",
       );
-      const ref = await refreshRollupMessage(client, rollups, about.rollup, about);
+      const ref = await refreshRollupMessage(client, deps, rollups, about.rollup, about);
       const note = form.note ? `: ${escapeMrkdwn(truncate(form.note, NOTE_SHOWN_CHARS))}` : "";
       await deps.threadLog.record(client, ref, {
         user,
