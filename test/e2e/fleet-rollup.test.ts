@@ -232,9 +232,13 @@ describe("fleet roll-up: one rule on many hosts becomes one message", () => {
 
   it("resolves every member from the roll-up's modal, after which the rule's new groups count again", async () => {
     const rule = "Read sensitive file untrusted (fleet resolve)";
-    const alerts = Array.from({ length: 6 }, (_, i) => fleetAlert(rule, `resolve-node-${i}`));
+    // A group counted before the roll-up opened is more severe: the roll-up carries its priority.
+    const alerts = Array.from({ length: 6 }, (_, i) =>
+      fleetAlert(rule, `resolve-node-${i}`, { priority: i === 0 ? "Error" : "Warning" }),
+    );
     await post(alerts);
     const { id, ts } = await rollupPosted(alerts[5]!.uuid);
+    expect((await getRollup(id)).priority).toBe("Error");
     expect((await h.click(ROLLUP_ACTIONS.resolve, id, "U0BOB", ts)).status).toBe(200);
     const modal = await waitFor(() => h.slack!.openModal("U0BOB"), "the Resolve modal");
     expect(allText(modal)).toContain("fleet resolve");
@@ -310,8 +314,9 @@ describe("fleet roll-up: one rule on many hosts becomes one message", () => {
 
   it("silences the rule from the roll-up, narrowed to what every member shares; held alerts never join it", async () => {
     const rule = "Read sensitive file untrusted (fleet silence)";
+    // One member joining after the roll-up opened is more severe: the roll-up, and its silence, carry it.
     const alerts = Array.from({ length: 6 }, (_, i) =>
-      fleetAlert(rule, `silence-node-${i}`, { ns: "batch" }),
+      fleetAlert(rule, `silence-node-${i}`, { ns: "batch", priority: i === 4 ? "Critical" : "Warning" }),
     );
     await post(alerts);
     const { id, ts } = await rollupPosted(alerts[5]!.uuid);
@@ -338,7 +343,7 @@ describe("fleet roll-up: one rule on many hosts becomes one message", () => {
     const { silences } = (await (await fetch(`${h.base}/silences`)).json()) as { silences: Json[] };
     const made = silences.find((x) => x.rule === rule);
     expect(made).toMatchObject({
-      priority: "Warning",
+      priority: "Critical",
       match: { "k8s.ns.name": "batch" },
       createdBy: "U0ALICE",
     });

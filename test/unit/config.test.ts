@@ -16,6 +16,24 @@ describe("configuration", () => {
     });
   });
 
+  it("rolls up fleets by default, and either fleet setting at 0 turns roll-ups off", () => {
+    expect(loadConfig({}).grouping).toMatchObject({ rollupGroups: 3, rollupWindowSeconds: 300 });
+    expect(loadConfig({ FLEET_ROLLUP_GROUPS: "0" }).grouping.rollupGroups).toBe(0);
+    expect(loadConfig({ FLEET_ROLLUP_WINDOW_SECONDS: "0" }).grouping.rollupGroups).toBe(0);
+    expect(
+      loadConfig({ FLEET_ROLLUP_GROUPS: "10", FLEET_ROLLUP_WINDOW_SECONDS: "60" }).grouping,
+    ).toMatchObject({
+      rollupGroups: 10,
+      rollupWindowSeconds: 60,
+    });
+    for (const [name, value] of [
+      ["FLEET_ROLLUP_GROUPS", "-1"],
+      ["FLEET_ROLLUP_GROUPS", "three"],
+      ["FLEET_ROLLUP_WINDOW_SECONDS", "86401"],
+    ])
+      expect(() => loadConfig({ [name!]: value })).toThrow(new RegExp(`- ${name} `));
+  });
+
   it("treats empty values as unset", () => {
     expect(loadConfig({ SLACK_BOT_TOKEN: "", PORT: " " }).slack).toBeNull();
   });

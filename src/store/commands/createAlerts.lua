@@ -9,6 +9,7 @@
   one channel within ARGV[9] seconds, its further new groups join one roll-up instead of being
   posted on their own. The group that goes over the threshold opens the roll-up (its uuid is the
   roll-up's id) and takes the groups counted before it in as members (their messages stay theirs);
+  the roll-up carries its most severe member's priority;
   each new group joining it refreshes the roll-up's window, and the roll-up closes
   when no new group joined for ARGV[9] seconds, or when it is resolved. A rolled-up group's first
   alert is stored with deliveryStatus "rolled_up" and the roll-up's id (and any acknowledgement or
@@ -61,8 +62,8 @@
       +9 the id of that silence or exception, else ""
       +10 the rule's index key (sorted set of the rule's stored uuids by arrival ms)
       +11 the rule's fleet key in the channel: <it>:groups is the sorted set of the rule's new groups
-          in the roll-up window (JSON [uuid, host, pod, ns] by arrival ms), <it>:open the id of its
-          open roll-up
+          in the roll-up window (JSON [uuid, host, pod, ns, priority] by arrival ms), <it>:open the
+          id of its open roll-up
       +12 the rule's name
       +13 the alert's priority
       +14..16 its host, pod and namespace ("" when it has none)
@@ -171,6 +172,10 @@ end
 -- Fleet keys whose open roll-up a member's occurrence keeps open: refreshed once at the end.
 local keepOpen, keepOpenOrder = {}, {}
 
+-- Falco's priorities, most severe first (src/falco/priority.ts).
+local SEVERITY = {Emergency = 0, Alert = 1, Critical = 2, Error = 3, Warning = 4, Notice = 5,
+  Informational = 6, Debug = 7}
+
 local ROLLUP_SETS = {':members', ':where', ':hosts', ':pods', ':namespaces'}
 
 -- The roll-up a new group of this rule in this channel joins, if any: the open one (unless it was
@@ -183,15 +188,21 @@ local function rollupFor(fleet, uuid, score, rule, channel, priority, receivedAt
   local id = redis.call('GET', openKey)
   if id then
     local state = redis.call('HMGET', rollupPrefix .. id, 'receivedAt', 'resolvedAt',
-      'acknowledgedBy', 'acknowledgedAt', 'escalatedBy', 'escalatedAt')
-    if state[1] and not state[2] then return id, false, state end
+      'acknowledgedBy', 'acknowledgedAt', 'escalatedBy', 'escalatedAt', 'priority')
+    if state[1] and not state[2] then
+      -- The roll-up carries its most severe member's priority (a silence made from it covers them all).
+      if (SEVERITY[priority] or 99) < (SEVERITY[state[7]] or 99) then
+        redis.call('HSET', rollupPrefix .. id, 'priority', priority)
+      end
+      return id, false, state
+    end
     redis.call('DEL', openKey)
   end
   local groupsKey = fleet .. ':groups'
   redis.call('ZREMRANGEBYSCORE', groupsKey, '-inf', tonumber(score) - tonumber(rollupWindow) * 1000)
   if redis.call('ZCARD', groupsKey) < rollupGroups then
     -- Each entry names the group's first alert and its place, for a roll-up that may take it in.
-    redis.call('ZADD', groupsKey, score, cjson.encode({uuid, host, pod, ns}))
+    redis.call('ZADD', groupsKey, score, cjson.encode({uuid, host, pod, ns, priority}))
     redis.call('EXPIRE', groupsKey, rollupWindow)
     return nil
   end
@@ -212,10 +223,11 @@ local function rollupFor(fleet, uuid, score, rule, channel, priority, receivedAt
       redis.call('HSET', key, 'rollup', uuid)
       joinRollup(rollupKey, e[1], tonumber(found[1]), receivedAt, e[2], e[3], e[4])
       ownMessages[#ownMessages + 1] = e[1]
+      if (SEVERITY[e[5]] or 99) < (SEVERITY[priority] or 99) then priority = e[5] end
       if found[3] and found[3] < first then first = found[3] end
     end
   end
-  redis.call('HSET', rollupKey, 'first', first)
+  redis.call('HSET', rollupKey, 'first', first, 'priority', priority)
   -- The members with a message of their own, which the roll-up's buttons update too.
   if #ownMessages > 0 then redis.call('HSET', rollupKey, 'ownMessages', cjson.encode(ownMessages)) end
   return uuid, true, {}
