@@ -354,13 +354,25 @@ export class RollupStore {
     await this.update(id, { deliveryStatus: "pending" });
   }
 
-  /** Claims the one posting of the member list in the roll-up's thread (see AlertStore.claimReport). */
-  async claimReport(id: string, at: Date): Promise<boolean> {
-    if (!(await this.redis.exists(this.keys.rollup(id)))) return false;
-    return (await this.redis.hsetnx(this.keys.rollup(id), "reportPostedAt", at.toISOString())) === 1;
+  /**
+   * Claims the one posting of the member list in the roll-up's thread: true for the first caller
+   * only. Through claimAction.lua, so that a roll-up that has just expired is not left half-written.
+   */
+  async claimReport(id: string, user: string, at: Date): Promise<boolean> {
+    const reply = claimActionReply(
+      await this.redis.fcClaimAction(
+        ...claimActionArgs(this.keys.rollup(id), {
+          byField: "reportPostedBy",
+          atField: "reportPostedAt",
+          by: user,
+          at,
+        }),
+      ),
+    );
+    return reply.kind === "claimed";
   }
 
   async releaseReport(id: string): Promise<void> {
-    await this.redis.hdel(this.keys.rollup(id), "reportPostedAt");
+    await this.redis.hdel(this.keys.rollup(id), "reportPostedBy", "reportPostedAt");
   }
 }

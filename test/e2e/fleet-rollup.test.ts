@@ -163,6 +163,22 @@ describe("fleet roll-up: one rule on many hosts becomes one message", () => {
     const posts = topLevel(CHANNEL, "fleet 200");
     expect(posts.length).toBeLessThanOrEqual(4);
     expect(posts.filter((p) => allText(p.blocks).includes("across the fleet"))).toHaveLength(1);
+    // Full report lists every member (200 fit the thread's list) in the roll-up's thread, once.
+    const ts = rollup.slack.ts as string;
+    expect((await h.click(ROLLUP_ACTIONS.report, rollupId, "U0ALICE", ts)).status).toBe(200);
+    const replies = await waitFor(() => {
+      const found = h.slack!.callsOf("chat.postMessage").filter((c) => c.args.thread_ts === ts);
+      const text = allText(found);
+      return alerts.every((a) => text.includes(a.uuid)) ? found : undefined;
+    }, "the member list in the thread");
+    expect(allText(replies)).not.toContain("more members");
+    expect((await h.click(ROLLUP_ACTIONS.report, rollupId, "U0CAROL", ts)).status).toBe(200);
+    const told = await waitFor(
+      () => h.slack!.callsOf("chat.postEphemeral").find((c) => c.args.user === "U0CAROL"),
+      "the second click told",
+    );
+    expect(String(told.args.text)).toContain("already in this roll-up's thread");
+
     // Every alert is accounted for: 3 posted on their own, 197 shown by the roll-up alone.
     const statuses = await Promise.all(
       alerts.map(async (a) => (await get(a.uuid)).delivery.status as string),

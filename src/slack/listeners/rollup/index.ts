@@ -1,5 +1,5 @@
 import type { App, BlockAction, ButtonAction, ViewSubmitAction } from "@slack/bolt";
-import type { ViewsOpenArguments, WebClient } from "@slack/web-api";
+import type { ChatPostMessageArguments, ViewsOpenArguments, WebClient } from "@slack/web-api";
 import { z } from "zod";
 import { escapeMrkdwn, slackDate, truncate, userMention } from "../../../../blocks/escape.js";
 import { NOTE_SHOWN_CHARS, verdictText } from "../../../../blocks/resolution.js";
@@ -20,6 +20,7 @@ import {
 } from "../../../../blocks/rollup-message.js";
 import type { SlackRef } from "../../../store/alert-store.js";
 import type { RollupStore } from "../../../store/rollups.js";
+import { classifySlackError } from "../../client.js";
 import { SAFE_POST_OPTIONS } from "../../delivery.js";
 import { rollupView } from "../../rollup-delivery.js";
 import { notAResponder } from "../actions/responders.js";
@@ -67,6 +68,24 @@ async function refreshRollupMessage(
       deps.log.warn({ err: error, uuid, rollup: id }, "could not update a roll-up member's own message"),
     );
   return ref;
+}
+
+/**
+ * Posts one of several thread replies in a row. Replies count against the channel's one message per
+ * second too, and the client refuses a 429 rather than waiting: this waits Slack's Retry-After and
+ * tries again (a few times), so that a long member list is not cut short.
+ */
+async function pacedPost(client: WebClient, message: ChatPostMessageArguments): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await client.chat.postMessage(message);
+      return;
+    } catch (error) {
+      const info = classifySlackError(error);
+      if (info.kind !== "rate_limited" || attempt >= 4) throw error;
+      await new Promise((resolve) => setTimeout(resolve, Math.max(1, info.retryAfterSeconds) * 1000));
+    }
+  }
 }
 
 const target = z.object({ rollup: z.string().min(1), channel: z.string().min(1), ts: z.string().min(1) });
@@ -321,7 +340,7 @@ export function register(app: App, deps: ListenerDeps): void {
       if (!r) return tellPrivately(client, click, gone(click.uuid));
       const ref = r.slack ?? clickedMessage(click);
       if (!ref) return;
-      if (!(await rollups.claimReport(click.uuid, new Date())))
+      if (!(await rollups.claimReport(click.uuid, click.user, new Date())))
         return tellPrivately(client, click, "The member list is already in this roll-up's thread.");
       try {
         const members = await rollups.members(r.id, { offset: 0, limit: REPORT_MEMBERS });
@@ -330,7 +349,7 @@ export function register(app: App, deps: ListenerDeps): void {
           omitted: Math.max(0, total - members.length),
           route: `GET /rollups/${r.id}`,
         }))
-          await client.chat.postMessage({
+          await pacedPost(client, {
             channel: ref.channel,
             thread_ts: ref.ts,
             text: part.text,
