@@ -7,7 +7,7 @@ import { RESOLVE_MODAL } from "../../blocks/resolve-modal.js";
 import { ROLLUP_ACTIONS } from "../../blocks/rollup-message.js";
 import { SILENCE_MODAL } from "../../blocks/silence.js";
 import type { ViewValues } from "../../src/preview/slack-requests.js";
-import { CHANNEL, type Harness, startHarness } from "../../support/harness.js";
+import { CHANNEL, ESCALATION_CHANNEL, type Harness, startHarness } from "../../support/harness.js";
 import { waitFor } from "../../support/redis.js";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- assertions walk arbitrary JSON
@@ -186,7 +186,7 @@ describe("fleet roll-up: one rule on many hosts becomes one message", () => {
     expect(statuses.filter((s) => s === "rolled_up")).toHaveLength(197);
   });
 
-  it("acknowledges every member from the roll-up (first click wins; others refused or told), and later members too", async () => {
+  it("acknowledges and escalates every member from the roll-up (first click wins; others refused or told), and later members too", async () => {
     const rule = "Read sensitive file untrusted (fleet ack)";
     const alerts = Array.from({ length: 8 }, (_, i) => fleetAlert(rule, `ack-node-${i}`));
     await post(alerts);
@@ -244,6 +244,17 @@ describe("fleet roll-up: one rule on many hosts becomes one message", () => {
     const got = await get(late.uuid);
     expect(got.rollup.id).toBe(id);
     expect(got.state).toBe("acknowledged");
+
+    // Escalate: every member, and one message in the escalation channel naming the roll-up.
+    expect((await h.click(ROLLUP_ACTIONS.escalate, id, "U0BOB", ts)).status).toBe(200);
+    await waitFor(async () => (await getRollup(id)).state === "escalated", "the roll-up escalated");
+    for (const a of [...alerts, late]) expect((await get(a.uuid)).escalatedBy).toBe("U0BOB");
+    const escalation = await waitFor(
+      () => topLevel(ESCALATION_CHANNEL, "fleet ack")[0],
+      "the escalation channel's message",
+    );
+    expect(allText(escalation)).toContain("9 hosts");
+    expect(allText(escalation)).toContain(id);
   });
 
   it("resolves every member from the roll-up's modal, after which the rule's new groups count again", async () => {
