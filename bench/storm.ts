@@ -8,7 +8,8 @@
  * 2. 60 distinct groups into one channel limited to 1 message/s: delivered, lost, 429s, duration.
  * 3. A fleet storm: one rule on 1,000 hosts into one channel limited to 1 message/s, with fleet
  *    roll-ups at their defaults: top-level messages posted, and how long after the last alert the
- *    roll-up's message shows all 1,000 hosts.
+ *    roll-up's message shows all 1,000 hosts; once as fast as ingest takes them, once spread over
+ *    10 s (the roll-up posted early, then climbing by updates).
  */
 import { CHANNEL, startHarness } from "../support/harness.js";
 
@@ -111,10 +112,15 @@ async function sixtyGroups(): Promise<void> {
   }
 }
 
-async function fleetStorm(): Promise<void> {
+/**
+ * `spreadSeconds` 0: the alerts as fast as ingest takes them; otherwise spread evenly over that long,
+ * as a rollout reaching host after host does, so that the roll-up's message is posted early and
+ * climbs by updates.
+ */
+async function fleetStorm({ spreadSeconds }: { spreadSeconds: number }): Promise<void> {
   const hosts = 1000;
   const rule = "Read sensitive file untrusted";
-  const h = await startHarness("bench-fleet", {
+  const h = await startHarness(`bench-fleet-${spreadSeconds}`, {
     env: {
       SLACK_MAX_POSTS_PER_SECOND: "1",
       GROUP_WINDOW_SECONDS: "600",
@@ -135,6 +141,7 @@ async function fleetStorm(): Promise<void> {
       Array.from({ length: 32 }, async () => {
         while (next < hosts) {
           const i = next++;
+          if (spreadSeconds > 0) await sleep(started + (i * spreadSeconds * 1000) / hosts - Date.now());
           const res = await h.postAlerts(alert(i, `fleet-node-${String(i).padStart(4, "0")}`, rule));
           if (res.status !== 202) throw new Error(`ingest answered ${res.status}`);
         }
@@ -153,7 +160,7 @@ async function fleetStorm(): Promise<void> {
     // The messages the channel holds (a post answered 429 left none; thread replies are not among them).
     const messages = h.slack!.channels.get(CHANNEL)?.messages.length ?? 0;
     console.log(
-      `Fleet storm: one rule on ${hosts.toLocaleString("en-US")} hosts into one channel at 1 message/s (one alert per request, 32 concurrent)`,
+      `Fleet storm: one rule on ${hosts.toLocaleString("en-US")} hosts into one channel at 1 message/s (one alert per request, 32 concurrent${spreadSeconds ? `, spread over ${spreadSeconds} s` : ""})`,
     );
     console.log(
       `  ingest:                      ${hosts} alerts in ${lastAlertAt - started} ms (${Math.round((hosts * 1000) / (lastAlertAt - started))} alerts/s)`,
@@ -172,5 +179,6 @@ async function fleetStorm(): Promise<void> {
 
 await storm();
 await sixtyGroups();
-await fleetStorm();
+await fleetStorm({ spreadSeconds: 0 });
+await fleetStorm({ spreadSeconds: 10 });
 process.exit(0);

@@ -244,6 +244,14 @@ describe("fleet roll-up: one rule on many hosts becomes one message", () => {
     const got = await get(late.uuid);
     expect(got.rollup.id).toBe(id);
     expect(got.state).toBe("acknowledged");
+    // The roll-up's message climbs in place (a debounced update of the message already posted).
+    await waitFor(
+      () =>
+        h
+          .slack!.callsOf("chat.update")
+          .find((c) => c.args.ts === ts && allText(c.args.blocks).includes("fired on *9 hosts*")),
+      "the roll-up message updated to 9 hosts",
+    );
 
     // Escalate: every member, and one message in the escalation channel naming the roll-up.
     expect((await h.click(ROLLUP_ACTIONS.escalate, id, "U0BOB", ts)).status).toBe(200);
