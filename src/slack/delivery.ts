@@ -111,6 +111,8 @@ export class AlertDelivery {
     // A later occurrence of a group is shown by the group's message, not a message of its own.
     if (stored.group && stored.group !== uuid) return this.updateGroup(stored.group, jobId);
     if (stored.slack || stored.delivery.status === "preview") return { kind: "done" };
+    // A group its rule's fleet roll-up shows has no message of its own (a re-sent copy queues it).
+    if (stored.delivery.status === "rolled_up") return { kind: "done" };
     const message = renderStored(stored, this.kb, group, previous);
     const shown = group?.occurrences ?? 1;
 

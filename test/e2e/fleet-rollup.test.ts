@@ -155,10 +155,20 @@ describe("fleet roll-up: one rule on many hosts becomes one message", () => {
     expect(leaders).toContain(alerts[199]!.uuid);
     expect(leaders).toContain(alerts[0]!.uuid);
 
-    // A member sent again is a duplicate: counted nowhere, and its roll-up is not posted twice.
+    // A member sent again is a duplicate: counted nowhere, and its roll-up is not posted twice; a
+    // re-sent copy of one (same content, a new uuid) is not posted on its own either.
     const resent = await h.postAlerts(JSON.stringify(alerts[150]));
     expect(((await resent.json()) as Json).duplicates).toEqual([alerts[150]!.uuid]);
+    const copy = { ...alerts[150]!, uuid: "7b1d0000-0000-4000-8000-00000000c0b1" };
+    expect(((await (await h.postAlerts(JSON.stringify(copy))).json()) as Json).duplicates).toEqual([
+      copy.uuid,
+    ]);
     expect((await getRollup(rollupId)).occurrences).toBe(210);
+    // A message of another rule queued after the copy's post job: once it is in, the copy's job has run.
+    const after = fleetAlert("Read sensitive file untrusted (after the copy)", "node-after");
+    await post([after]);
+    await waitFor(async () => (await get(after.uuid)).slack, "the later message");
+    expect(topLevel(CHANNEL, "node-150")).toEqual([]);
 
     const posts = topLevel(CHANNEL, "fleet 200");
     expect(posts.length).toBeLessThanOrEqual(4);
