@@ -151,6 +151,14 @@ describe("fleet roll-up: one rule on many hosts becomes one message", () => {
     expect(rollup.members).toHaveLength(200);
     // The busiest first: the ten hosts seen twice.
     expect(rollup.members[0]).toMatchObject({ occurrences: 2, namespace: "payments" });
+    // Paged, and bad input answered 4xx naming what is wrong.
+    const page = await getRollup(`${rollupId}?offset=10&limit=5`);
+    expect(page.members).toEqual(rollup.members.slice(10, 15));
+    const bad = await fetch(`${h.base}/rollups/${rollupId}?limit=-1`);
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as Json).error).toContain("limit");
+    const unknown = await fetch(`${h.base}/rollups/no-such-rollup`);
+    expect(unknown.status).toBe(404);
     const leaders = rollup.members.map((m: Json) => m.leader as string);
     expect(leaders).toContain(alerts[199]!.uuid);
     expect(leaders).toContain(alerts[0]!.uuid);
