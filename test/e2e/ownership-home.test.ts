@@ -248,7 +248,14 @@ describe("the App Home tab", () => {
     await waitFor(() => published("U0HEIDI").length === 1, "the Home tab published");
     const home = h.slack!.homes.get("U0HEIDI")!;
     const sections = homeSections(lastHome("U0HEIDI"));
-    expect(Object.keys(sections)).toEqual(["Yours", "New", "Acknowledged", "Escalated"]);
+    expect(Object.keys(sections)).toEqual([
+      "Yours",
+      "New",
+      "Acknowledged",
+      "Escalated",
+      "Active silences",
+      "Saved Falco exceptions",
+    ]);
     expect(sections.Yours).toContain("You own no open alerts");
     expect(sections.New).toContain(first.uuid);
     expect(sections.New).not.toContain(second.uuid);

@@ -1,7 +1,7 @@
 import type { BlockAction, ButtonAction } from "@slack/bolt";
 import type { WebClient } from "@slack/web-api";
 import type { SlackRef } from "../../store/alert-store.js";
-import { publishHome } from "../home.js";
+import { type HomeDeps, publishHome } from "../home.js";
 import type { ListenerDeps } from "./deps.js";
 import { tellPrivately } from "./open-modal.js";
 
@@ -49,7 +49,7 @@ export interface ButtonArgs {
  * privately rather than leaving them with a button that seems to do nothing.
  */
 export function buttonHandler(
-  deps: Pick<ListenerDeps, "store" | "log">,
+  deps: HomeDeps & Pick<ListenerDeps, "log">,
   work: (client: WebClient, click: Click) => Promise<void>,
 ): (args: ButtonArgs) => Promise<void> {
   return async ({ ack, body, action, client }) => {
