@@ -332,6 +332,28 @@ describe.skipIf(!HAVE_CHROMIUM)("the /preview page in headless Chromium (skipped
     await page.screenshot({ path: resolve(ARTIFACTS, "preview-silenced.png"), fullPage: true });
   }, 60_000);
 
+  it("lists the silence on the Home tab, whose Unsilence lifts it and refreshes the tab", async () => {
+    await page.getByRole("tab", { name: "Home" }).click();
+    // The silence's row (the alert it was made from is listed under New as well).
+    const row = page.locator("#home .bk-section", { hasText: "node rebuild <b>today</b>" });
+    await row.waitFor();
+    expect(await row.innerText()).toContain("where Host browser-silence-node");
+    await page.locator("#home .bk-actions button", { hasText: "Unsilence" }).first().click();
+    await page.locator("#home", { hasText: "No active silences: every alert is posted." }).waitFor();
+    expect(await page.locator("#home .bk-section", { hasText: "node rebuild" }).count()).toBe(0);
+    const { silences } = (await (await fetch(`${base}/silences`, { headers: AUTH })).json()) as {
+      silences: unknown[];
+    };
+    expect(silences).toEqual([]);
+    await page.getByRole("tab", { name: "Channels" }).click();
+    await page.locator("#workspace").waitFor({ state: "visible" });
+    // The silenced message's thread says it was lifted, and how many alerts it held back.
+    await page
+      .locator("article.msg details.thread", { hasText: "lifted the silence" })
+      .first()
+      .waitFor({ timeout: 15_000 });
+  }, 30_000);
+
   it("tunes an alert: resolved as a false positive, Tune replays the exception, Save puts it in the rules file", async () => {
     const image = "registry.example.com/shop/browser-debug";
     const alert = shellAlert("browser-tune-node", {
