@@ -7,7 +7,7 @@ import { tellPrivately } from "./open-modal.js";
 
 /** A click on a button: who, where, on which message or view, with which value. */
 export interface Click {
-  /** The button's value: the alert's uuid on alert buttons (a silence's id on Unsilence). */
+  /** The button's value: the alert's uuid on alert buttons (a silence's id on Unsilence, an exception's on Withdraw). */
   uuid: string;
   user: string;
   /** None for a click on the Home tab or in a modal: the message is then found from the stored alert. */
