@@ -303,15 +303,20 @@ function withdrawButton(ex: TuningException): ButtonElement {
   };
 }
 
+/** Saved exceptions as people list them: the newest first. */
+function newestFirst(exceptions: readonly TuningException[]): TuningException[] {
+  return [...exceptions].sort((a, b) => b.createdAt.localeCompare(a.createdAt) || a.id.localeCompare(b.id));
+}
+
 /** The Home tab's section of saved exceptions, newest first, each with its Withdraw button. */
+
 export function tuningHomeSection(exceptions: readonly TuningException[]): HomeSection {
-  const newestFirst = [...exceptions].sort((a, b) => b.createdAt.localeCompare(a.createdAt));
   return {
     id: "tuning",
     title: "Saved Falco exceptions",
     empty: "No Falco exceptions are saved. Press Tune on a resolved alert to build one.",
     moreHint: "(/falco tuning lists them; all are in GET /tuning/falco-rules.yaml)",
-    rows: newestFirst.map((ex) => ({
+    rows: newestFirst(exceptions).map((ex) => ({
       key: ex.id,
       text: exceptionRowText(ex),
       buttons: [withdrawButton(ex)],
@@ -332,7 +337,7 @@ export function renderTuningList(exceptions: readonly TuningException[]): SlackM
       ],
     };
   // A message holds 50 blocks: the header, then up to 48 exceptions, then a note of the rest.
-  const shown = exceptions.slice(0, 48);
+  const shown = newestFirst(exceptions).slice(0, 48);
   const blocks: SlackMessage["blocks"] = [
     {
       type: "section",
