@@ -50,6 +50,7 @@ describe("the alert state hash codec", () => {
       slackChannel: null,
       slackTs: null,
       postIntentAt: null,
+      reportPostedBy: null,
       reportPostedAt: null,
       ownerBy: null,
       ownerAt: null,

@@ -143,7 +143,7 @@ export function register(app: App, deps: ListenerDeps): void {
       }
       const ref = messageRef(stored, click);
       if (!ref) return;
-      if (!(await store.claimReport(click.uuid, new Date()))) {
+      if (!(await store.claimReport(click.uuid, click.user, new Date()))) {
         await tell(client, click, "The full report is already in this alert's thread.");
         return;
       }
