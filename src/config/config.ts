@@ -42,6 +42,7 @@ const EnvSchema = z.object({
   SLACK_API_URL: z.url({ protocol: /^https?$/ }).default("https://slack.com/api/"),
   SLACK_CHANNEL: channelId.optional(),
   SLACK_ESCALATION_CHANNEL: channelId.optional(),
+  SLACK_HEALTH_CHANNEL: channelId.optional(),
   INGEST_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
   ADMIN_PASSWORD: z.string().min(12, "must be at least 12 characters").optional(),
   MAX_BODY_BYTES: z.coerce
@@ -85,6 +86,7 @@ const EnvSchema = z.object({
   DEDUPE_WINDOW_SECONDS: z.coerce.number().int().min(0).max(86400).default(600),
   MAX_BATCH_ALERTS: z.coerce.number().int().min(1).max(100000).default(5000),
   ALERT_RETENTION_DAYS: z.coerce.number().positive().max(3650).default(14),
+  HEARTBEAT_MISSING_SECONDS: z.coerce.number().int().min(0).max(604800).default(900),
   GITHUB_TOKEN: z.string().min(8, "looks too short to be a GitHub token").optional(),
   TUNING_REPO: z
     .string()
@@ -119,6 +121,7 @@ function crossProblems(env: Record<string, string | undefined>): string[] {
       "SLACK_APP_TOKEN",
       "SLACK_CHANNEL",
       "SLACK_ESCALATION_CHANNEL",
+      "SLACK_HEALTH_CHANNEL",
       "SLACK_ALLOWED_RESPONDERS",
     ]) {
       if (env[name]) problems.push(`${name} is set but SLACK_BOT_TOKEN is not`);
@@ -203,6 +206,13 @@ export interface Config {
   };
   /** Stored alerts expire after this many seconds (ALERT_RETENTION_DAYS). */
   retentionSeconds: number;
+  /** Falco's own health: the heartbeat check and where health messages go (see src/health). */
+  health: {
+    /** A host that sent a metrics snapshot and then nothing for this long is silent; 0: not checked. */
+    heartbeatMissingSeconds: number;
+    /** SLACK_HEALTH_CHANNEL, else the routing's default channel. */
+    channel: string;
+  };
   /** Where saved Falco exceptions are proposed as pull requests; null: they are only served. */
   tuningGitHub: {
     token: string;
@@ -291,6 +301,13 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
       dedupeWindowSeconds: env.DEDUPE_WINDOW_SECONDS,
     },
     retentionSeconds: Math.round(env.ALERT_RETENTION_DAYS * 86400),
+    health: {
+      heartbeatMissingSeconds: env.HEARTBEAT_MISSING_SECONDS,
+      channel:
+        env.SLACK_BOT_TOKEN && env.SLACK_CHANNEL
+          ? (env.SLACK_HEALTH_CHANNEL ?? env.SLACK_CHANNEL)
+          : PREVIEW_CHANNEL,
+    },
     tuningGitHub:
       env.GITHUB_TOKEN && env.TUNING_REPO
         ? {

@@ -1,4 +1,5 @@
 import type { FalcoAlert } from "../falco/alert.js";
+import type { HealthIntake, HealthItem } from "../health/intake.js";
 import { alertsAccepted } from "../metrics.js";
 import type { DeliveryQueues } from "../queue/producer.js";
 import { contentKeyOf, groupKeyOf, sampleOf } from "../route/grouping.js";
@@ -13,6 +14,8 @@ export interface Intake {
   grouping: CreateOptions & { fields: string[] };
   /** Silences and saved exceptions: a matching alert is stored and counted, not posted. */
   holds?: readonly DeliveryHold[];
+  /** Falco's own health: last seen per host, and health signals recorded instead of stored as alerts. */
+  health?: HealthIntake;
 }
 
 export interface Accepted {
@@ -33,8 +36,17 @@ export interface IntakeBatch {
  * requests' batches go in one store call and one queue call per channel.
  */
 export async function acceptBatches(batches: IntakeBatch[], intake: Intake): Promise<Accepted[]> {
+  const { health } = intake;
+  // Health signals (metrics snapshots, drops, timeouts) go to the health record, not the alerts.
+  const signals: HealthItem[] = [];
   const items = batches.flatMap(({ alerts, receivedAt }) =>
-    alerts.map((alert) => {
+    alerts.flatMap((alert) => {
+      const signal = health?.signalOf(alert) ?? null;
+      if (signal) {
+        signals.push({ alert, receivedAt, signal });
+        alertsAccepted.inc({ source: alert.source, outcome: "health" });
+        return [];
+      }
       const decision = routeAlert(alert, intake.routing);
       return {
         alert,
@@ -48,7 +60,12 @@ export async function acceptBatches(batches: IntakeBatch[], intake: Intake): Pro
       };
     }),
   );
-  const outcomes = await intake.store.createMany(items, intake.grouping);
+  const [outcomes] = await Promise.all([
+    items.length > 0 ? intake.store.createMany(items, intake.grouping) : [],
+    // Beside the store call, not after it: a second command on the wire, not a second round trip.
+    health?.seen(batches.flatMap(({ alerts, receivedAt }) => alerts.map((alert) => ({ alert, receivedAt })))),
+    signals.length > 0 ? health?.record(signals) : undefined,
+  ]);
   const posts: { channel: string; uuid: string }[] = [];
   const updates: { channel: string; leader: string }[] = [];
   /** Per item: not stored again (a uuid already stored, or a re-sent copy). */
@@ -93,12 +110,11 @@ export async function acceptBatches(batches: IntakeBatch[], intake: Intake): Pro
     }
   });
   await Promise.all([intake.queues.enqueuePosts(posts), intake.queues.enqueueUpdates(updates)]);
-  let offset = 0;
-  return batches.map(({ alerts }) => {
-    const first = offset;
-    offset += alerts.length;
-    return { duplicates: alerts.filter((_, j) => duplicate[first + j]).map((a) => a.uuid) };
-  });
+  // Items leave out health signals, which are never duplicates: found by the alert, not the index.
+  const duplicates = new Set(items.filter((_, i) => duplicate[i]).map((item) => item.alert));
+  return batches.map(({ alerts }) => ({
+    duplicates: duplicates.size ? alerts.filter((a) => duplicates.has(a)).map((a) => a.uuid) : [],
+  }));
 }
 
 /** Stores and queues one request's alerts (see acceptBatches). */

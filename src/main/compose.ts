@@ -9,6 +9,7 @@ import { createFalcoEndpoint, isFalcoIngest } from "../ingest/falco-endpoint.js"
 import { createHttpApp, finishHttpApp, requireToken } from "../ingest/http.js";
 import { startProcessMetrics } from "../metrics.js";
 import { DeliveryQueues } from "../queue/producer.js";
+import { PREVIEW_CHANNEL } from "../queue/names.js";
 import { routingChannels, threadLogEnabled } from "../route/routes.js";
 import { awaitReady, producerConnection, workerConnection } from "../redis/connection.js";
 import { createDeliveryWorker } from "../queue/worker.js";
@@ -31,6 +32,15 @@ import { tuningRoutes } from "../ingest/tuning-routes.js";
 import { GitHubPullRequests } from "../tuning/github.js";
 import { TuningHold } from "../tuning/hold.js";
 import { listen, workerMetricsApp } from "./http-server.js";
+import { HealthStore } from "../store/health-store.js";
+import { HealthIntake } from "../health/intake.js";
+import { HealthListing } from "../health/listing.js";
+import { countByState } from "../health/state.js";
+import { visibilityLookup } from "../health/visibility.js";
+import { createHealthWorker, HealthJobs } from "../queue/health-jobs.js";
+import { healthRoutes } from "../ingest/health-routes.js";
+import { HealthMessenger } from "../slack/health-messages.js";
+import { watchFalcoHosts } from "../metrics.js";
 
 /** The URL without its password, for logs. */
 function redactUrl(url: string): string {
@@ -87,6 +97,11 @@ export async function startWeb({ config, redisUrl, kb, log, local = null }: WebO
   const tuningStore = new TuningStore(redis, config.keyPrefix);
   const tuningHold = new TuningHold(tuningStore, log);
   await tuningHold.start();
+  // Falco's own health: last seen per host at ingest, health signals recorded, its drops messages queued.
+  const healthStore = new HealthStore(redis, config.keyPrefix);
+  const healthJobs = new HealthJobs(queueRedis, config.keyPrefix, config.grouping.updateSeconds * 1000);
+  const healthListing = new HealthListing(healthStore, config.health.heartbeatMissingSeconds);
+  const unwatchFalcoHosts = watchFalcoHosts(async () => countByState(await healthListing.hosts()));
   const intake: Intake = {
     store,
     queues,
@@ -98,6 +113,11 @@ export async function startWeb({ config, redisUrl, kb, log, local = null }: WebO
       retentionSeconds: config.retentionSeconds,
     },
     holds: [activeSilences, tuningHold],
+    health: new HealthIntake({
+      store: healthStore,
+      jobs: healthJobs,
+      retentionSeconds: config.retentionSeconds,
+    }),
   };
   const app = createHttpApp({
     store,
@@ -106,6 +126,7 @@ export async function startWeb({ config, redisUrl, kb, log, local = null }: WebO
     kb,
     ingestToken: config.ingestToken,
     log,
+    visibility: visibilityLookup(healthStore),
   });
   app.use(silencesRouter({ silences, ingestToken: config.ingestToken, log }));
   const committer = new IntakeCommitter(intake);
@@ -134,6 +155,8 @@ export async function startWeb({ config, redisUrl, kb, log, local = null }: WebO
           }),
           silences,
           log,
+          visibility: visibilityLookup(healthStore),
+          health: healthListing,
           tuning: {
             store: tuningStore,
             hold: tuningHold,
@@ -157,6 +180,7 @@ export async function startWeb({ config, redisUrl, kb, log, local = null }: WebO
     config.adminPassword,
   );
   app.use(tuningRoutes({ store: tuningStore, auth: requireToken(config.ingestToken), log }));
+  app.use(healthRoutes({ listing: healthListing, auth: requireToken(config.ingestToken), log }));
   if (local)
     app.use(
       previewRoutes({ local, auth: requireToken(config.ingestToken), ingestToken: config.ingestToken, log }),
@@ -185,6 +209,8 @@ export async function startWeb({ config, redisUrl, kb, log, local = null }: WebO
     async close() {
       await http.close();
       tuningHold.stop();
+      unwatchFalcoHosts();
+      await healthJobs.close();
       if (slackApp && config.slack?.appToken) await slackApp.stop();
       await queues.close();
       activeSilences.stop();
@@ -232,6 +258,8 @@ export async function startWorker({
       }
     : null;
   const queues = new DeliveryQueues(storeRedis, config.keyPrefix, config.grouping.updateSeconds * 1000);
+  const healthStore = new HealthStore(storeRedis, config.keyPrefix);
+  const visibility = visibilityLookup(healthStore);
   const delivery = new AlertDelivery({
     store,
     kb,
@@ -239,6 +267,7 @@ export async function startWorker({
     log,
     preview,
     followUp: (channel, leader) => queues.enqueueUpdates([{ channel, leader }]),
+    visibility,
   });
   const silenceStore = new SilenceStore(storeRedis, config.keyPrefix);
   const silenceWorker = createSilenceWorker({
@@ -251,7 +280,27 @@ export async function startWorker({
         kb,
         client: slack?.client ?? null,
         log,
+        visibility,
       }),
+    log,
+  });
+  // Falco's health messages: the heartbeat check (a BullMQ job scheduler: one run per tick across
+  // every worker process) and each host's drops message.
+  const healthJobs = new HealthJobs(storeRedis, config.keyPrefix, config.grouping.updateSeconds * 1000);
+  await healthJobs.scheduleCheck(config.health.heartbeatMissingSeconds);
+  const healthMessenger = new HealthMessenger({
+    store: healthStore,
+    client: slack?.client ?? null,
+    // Preview mode's channel stands for the local workspace's alert channel, as for alerts.
+    channel: config.health.channel === PREVIEW_CHANNEL && slack ? slack.channel : config.health.channel,
+    heartbeatMissingSeconds: config.health.heartbeatMissingSeconds,
+    log,
+  });
+  const healthWorker = createHealthWorker({
+    connection: bullRedis,
+    keyPrefix: config.keyPrefix,
+    check: () => healthMessenger.check(),
+    showEpisode: (host) => healthMessenger.showEpisode(host),
     log,
   });
   const channels = routingChannels(config.routing);
@@ -284,6 +333,8 @@ export async function startWorker({
       await metrics?.close();
       await Promise.all(workers.map((w) => w.close()));
       await silenceWorker.close();
+      await healthWorker.close();
+      await healthJobs.close();
       await queues.close();
       bullRedis.disconnect();
       storeRedis.disconnect();

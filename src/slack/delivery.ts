@@ -3,6 +3,7 @@ import type { Logger } from "pino";
 import { blocksToText, terminalSafe } from "../../blocks/console-preview.js";
 import type { Block, SlackMessage } from "../../blocks/limits.js";
 import type { KnowledgeBase } from "../enrich/knowledge.js";
+import type { VisibilityLookup } from "../health/visibility.js";
 import { enrich } from "../enrich/enrich.js";
 import { alertToSlackSeconds, enrichmentMatches, slackCalls } from "../metrics.js";
 import { PREVIEW_CHANNEL } from "../queue/names.js";
@@ -51,6 +52,8 @@ export interface AlertDeliveryOptions {
   preview?: (text: string) => void;
   /** Queues a group's update when its counter moved on while its message was posted or updated. */
   followUp?: FollowUp;
+  /** The events the alert's host dropped around it, which its message mentions. */
+  visibility?: VisibilityLookup;
 }
 
 /**
@@ -64,6 +67,7 @@ export class AlertDelivery {
   private readonly log: Logger;
   private readonly preview: (text: string) => void;
   private readonly followUp: FollowUp;
+  private readonly visibility: VisibilityLookup | undefined;
 
   constructor(options: AlertDeliveryOptions) {
     this.store = options.store;
@@ -72,6 +76,7 @@ export class AlertDelivery {
     this.log = options.log;
     this.preview = options.preview ?? ((text) => process.stdout.write(`${text}\n\n`));
     this.followUp = options.followUp ?? (async () => {});
+    this.visibility = options.visibility;
   }
 
   private channelOf(stored: StoredAlert): string {
@@ -102,16 +107,16 @@ export class AlertDelivery {
   async deliver(uuid: string, jobId?: string): Promise<DeliveryOutcome> {
     // Every line about an alert names it, and the queue job that carried it when there is one.
     const log = this.log.child(jobId ? { uuid, jobId } : { uuid });
-    const loaded = await loadForMessage(this.store, uuid, this.slack?.client ?? null);
+    const loaded = await loadForMessage(this.store, uuid, this.slack?.client ?? null, this.visibility);
     if (!loaded) {
       log.warn("alert to deliver is no longer stored; nothing to post");
       return { kind: "done" };
     }
-    const { stored, group, previous } = loaded;
+    const { stored, group, previous, visibility } = loaded;
     // A later occurrence of a group is shown by the group's message, not a message of its own.
     if (stored.group && stored.group !== uuid) return this.updateGroup(stored.group, jobId);
     if (stored.slack || stored.delivery.status === "preview") return { kind: "done" };
-    const message = renderStored(stored, this.kb, group, previous);
+    const message = renderStored(stored, this.kb, group, previous, visibility);
     const shown = group?.occurrences ?? 1;
 
     if (!this.slack) {
@@ -196,11 +201,11 @@ export class AlertDelivery {
    */
   async updateGroup(leader: string, jobId?: string): Promise<DeliveryOutcome> {
     const log = this.log.child(jobId ? { uuid: leader, jobId } : { uuid: leader });
-    const loaded = await loadForMessage(this.store, leader, this.slack?.client ?? null);
+    const loaded = await loadForMessage(this.store, leader, this.slack?.client ?? null, this.visibility);
     if (!loaded || !loaded.group) return { kind: "done" };
-    const { stored, group, previous } = loaded;
+    const { stored, group, previous, visibility } = loaded;
     if (group.occurrences <= group.rendered) return { kind: "done" };
-    const message = renderStored(stored, this.kb, group, previous);
+    const message = renderStored(stored, this.kb, group, previous, visibility);
     if (!this.slack) {
       if (stored.delivery.status !== "preview") return { kind: "done" };
       this.preview(
