@@ -21,6 +21,8 @@ export interface Intake {
 export interface Accepted {
   /** Alerts not stored again: a uuid already stored, or a re-sent copy of a stored alert. */
   duplicates: string[];
+  /** Falco's reports on itself (metrics snapshots, drops, timeouts): recorded as host health, not stored as alerts. */
+  health: string[];
 }
 
 /** One request's alerts. */
@@ -112,8 +114,10 @@ export async function acceptBatches(batches: IntakeBatch[], intake: Intake): Pro
   await Promise.all([intake.queues.enqueuePosts(posts), intake.queues.enqueueUpdates(updates)]);
   // Items leave out health signals, which are never duplicates: found by the alert, not the index.
   const duplicates = new Set(items.filter((_, i) => duplicate[i]).map((item) => item.alert));
+  const healthSignals = new Set(signals.map((s) => s.alert));
   return batches.map(({ alerts }) => ({
     duplicates: duplicates.size ? alerts.filter((a) => duplicates.has(a)).map((a) => a.uuid) : [],
+    health: healthSignals.size ? alerts.filter((a) => healthSignals.has(a)).map((a) => a.uuid) : [],
   }));
 }
 

@@ -116,7 +116,7 @@ describe("Falco's own health, end to end", () => {
   const post = async (body: unknown) => {
     const res = await h.postAlerts(typeof body === "string" ? body : JSON.stringify(body), json);
     expect(res.status).toBe(202);
-    return (await res.json()) as { accepted: number; uuids: string[] };
+    return (await res.json()) as { accepted: number; uuids: string[]; health: string[] };
   };
   const messages = (channel: string): LocalMessage[] => h.slack!.channels.get(channel)?.messages ?? [];
   const about = (channel: string, text: string) => messages(channel).filter((m) => allText(m).includes(text));
@@ -129,7 +129,9 @@ describe("Falco's own health, end to end", () => {
 
   it("a metrics snapshot updates the host's record and posts nothing, not even as an alert", async () => {
     const host = "node-metrics-1";
-    const { uuids } = await post(metricsSnapshot(host));
+    const { uuids, health: recorded } = await post(metricsSnapshot(host));
+    // The answer says where it went: to the host's health record, not the alerts.
+    expect(recorded).toEqual(uuids);
     const record = await waitFor(() => hostIn(host), "the host's record");
     expect(record).toMatchObject({
       host,
