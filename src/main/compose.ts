@@ -238,7 +238,7 @@ export async function startWorker({
     slack,
     log,
     preview,
-    followUp: (channel, leader) => queues.enqueueUpdates([{ channel, leader }]),
+    followUp: (channel, leader, priority) => queues.enqueueUpdates([{ channel, leader, priority }]),
   });
   const silenceStore = new SilenceStore(storeRedis, config.keyPrefix);
   const silenceWorker = createSilenceWorker({

@@ -19,10 +19,6 @@ export interface DeliverJobData {
   uuid: string;
 }
 
-/** BullMQ priorities: lower runs first, so first messages are never starved by counter updates. */
-export const POST_PRIORITY = 1;
-export const UPDATE_PRIORITY = 5;
-
 /**
  * BullMQ's key prefix. With Redis Cluster, set REDIS_KEY_PREFIX to a `{hashtag}` so that every key
  * of the queue lands in one slot, as BullMQ requires.

@@ -1,14 +1,8 @@
 import { Queue } from "bullmq";
+import type { Priority } from "../falco/priority.js";
 import type { RedisClient } from "../redis/connection.js";
-import {
-  type DeliverJobData,
-  deliveryQueueName,
-  POST_JOB,
-  POST_PRIORITY,
-  queuePrefix,
-  UPDATE_JOB,
-  UPDATE_PRIORITY,
-} from "./names.js";
+import { type DeliverJobData, deliveryQueueName, POST_JOB, queuePrefix, UPDATE_JOB } from "./names.js";
+import { postPriority, updatePriority } from "./priority.js";
 
 /**
  * Adds delivery jobs to the queue of the alert's channel. A post's job id is the alert uuid, so
@@ -49,12 +43,15 @@ export class DeliveryQueues {
     return queue;
   }
 
-  /** Queues first messages, grouped by channel. */
-  async enqueuePosts(posts: { channel: string; uuid: string }[]): Promise<void> {
-    const byChannel = new Map<string, Set<string>>();
+  /**
+   * Queues first messages, grouped by channel, each ranked by its alert's Falco priority (see
+   * priority.ts): a Critical alert goes ahead of the Notice alerts already waiting in its channel.
+   */
+  async enqueuePosts(posts: { channel: string; uuid: string; priority: Priority }[]): Promise<void> {
+    const byChannel = new Map<string, Map<string, number>>();
     for (const p of posts) {
-      const uuids = byChannel.get(p.channel) ?? new Set<string>();
-      uuids.add(p.uuid);
+      const uuids = byChannel.get(p.channel) ?? new Map<string, number>();
+      uuids.set(p.uuid, postPriority(p.priority));
       byChannel.set(p.channel, uuids);
     }
     await Promise.all(
@@ -63,14 +60,14 @@ export class DeliveryQueues {
         // One job: a plain call. addBulk sends a MULTI, and ioredis copies every script BullMQ
         // defines on the connection into each one.
         if (uuids.size === 1) {
-          const [uuid] = uuids;
-          return queue.add(POST_JOB, { uuid: uuid! }, { jobId: uuid!, priority: POST_PRIORITY });
+          const [uuid, priority] = [...uuids][0]!;
+          return queue.add(POST_JOB, { uuid }, { jobId: uuid, priority });
         }
         return queue.addBulk(
-          [...uuids].map((uuid) => ({
+          [...uuids].map(([uuid, priority]) => ({
             name: POST_JOB,
             data: { uuid },
-            opts: { jobId: uuid, priority: POST_PRIORITY },
+            opts: { jobId: uuid, priority },
           })),
         );
       }),
@@ -83,23 +80,27 @@ export class DeliveryQueues {
   /**
    * Queues one update of each group's message at the end of the current time slot. BullMQ refuses a
    * second job with the same id; the ids this process already added in the slot are not even sent,
-   * since in a storm every alert of a group would otherwise cost an add that changes nothing.
+   * since in a storm every alert of a group would otherwise cost an add that changes nothing. An
+   * update is ranked by the group's Falco priority (see priority.ts).
    */
-  async enqueueUpdates(updates: { channel: string; leader: string }[], now = Date.now()): Promise<void> {
+  async enqueueUpdates(
+    updates: { channel: string; leader: string; priority: Priority }[],
+    now = Date.now(),
+  ): Promise<void> {
     const slot = Math.floor(now / this.updateEveryMs);
     const delay = (slot + 1) * this.updateEveryMs - now;
     if (this.updatesAdded.slot !== slot) this.updatesAdded = { slot, ids: new Set() };
     const added = this.updatesAdded.ids;
     const seen = new Set<string>();
     await Promise.all(
-      updates.map(async ({ channel, leader }) => {
+      updates.map(async ({ channel, leader, priority }) => {
         const jobId = `update-${leader}-${slot}`;
         if (seen.has(jobId) || added.has(jobId)) return;
         seen.add(jobId);
         await this.queue(channel).add(
           UPDATE_JOB,
           { uuid: leader },
-          { jobId, delay, priority: UPDATE_PRIORITY, attempts: 3 },
+          { jobId, delay, priority: updatePriority(priority), attempts: 3 },
         );
         added.add(jobId);
       }),
