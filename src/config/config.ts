@@ -59,7 +59,7 @@ const EnvSchema = z.object({
   SLACK_MAX_POSTS_PER_SECOND: z.coerce.number().int().min(1).max(1000).default(1),
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),
   WORKER_METRICS_PORT: z.coerce.number().int().min(1).max(65535).optional(),
-  JOB_LOCK_SECONDS: z.coerce.number().int().min(1).max(600).default(30),
+  JOB_LOCK_SECONDS: z.coerce.number().int().min(1).max(600).default(10),
   LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(", ")}` }).default("info"),
   LOG_FORMAT: z.enum(["json", "pretty"], { error: "must be json or pretty" }).optional(),
   ROUTES_FILE: z.string().optional(),
@@ -181,7 +181,10 @@ export interface Config {
   /** Most alerts one POST may carry. */
   maxBatchAlerts: number;
   workerConcurrency: number;
-  /** How long a job stays claimed by a worker that stopped answering before another one takes it. */
+  /**
+   * How long a job stays claimed by a worker that stopped answering; another worker takes it over
+   * within one and a half times this (see lockOptions in src/queue/worker.ts).
+   */
   jobLockSeconds: number;
   /** A worker process on its own serves GET /metrics on this port (unset: none). */
   workerMetricsPort: number | undefined;
