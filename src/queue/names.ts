@@ -20,6 +20,15 @@ export interface DeliverJobData {
 }
 
 /**
+ * BullMQ's limiter window for SLACK_MAX_POSTS_PER_SECOND, a tenth longer than a second: the limiter
+ * starts jobs a window apart, but each post reaches Slack after a varying few milliseconds of
+ * enrichment and rendering, so two posts a bare second apart often arrived less than a second apart
+ * and the second got a 429 (and the channel a Retry-After pause of a second) — about one post in
+ * three in `npm run bench:storm`.
+ */
+export const LIMITER_WINDOW_MS = 1100;
+
+/**
  * BullMQ's key prefix. With Redis Cluster, set REDIS_KEY_PREFIX to a `{hashtag}` so that every key
  * of the queue lands in one slot, as BullMQ requires.
  */

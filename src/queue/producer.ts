@@ -1,8 +1,15 @@
 import { Queue } from "bullmq";
 import type { Priority } from "../falco/priority.js";
 import type { RedisClient } from "../redis/connection.js";
-import { type DeliverJobData, deliveryQueueName, POST_JOB, queuePrefix, UPDATE_JOB } from "./names.js";
-import { postPriority, updatePriority } from "./priority.js";
+import {
+  type DeliverJobData,
+  deliveryQueueName,
+  LIMITER_WINDOW_MS,
+  POST_JOB,
+  queuePrefix,
+  UPDATE_JOB,
+} from "./names.js";
+import { POST_PRIORITIES, postPriority, updatePriority } from "./priority.js";
 
 /**
  * Adds delivery jobs to the queue of the alert's channel. A post's job id is the alert uuid, so
@@ -105,6 +112,31 @@ export class DeliveryQueues {
         added.add(jobId);
       }),
     );
+  }
+
+  /**
+   * The alerts waiting to be posted in a channel: its prioritized jobs counted by the ranks only
+   * first messages have (a ZCOUNT each), and its plain wait list, which holds only jobs handed back
+   * after a worker died (posts, now and then an update). Posts waiting out a retry's backoff among
+   * the delayed jobs are left out: the delayed set also holds every debounced update, and telling
+   * them apart would mean reading each job.
+   */
+  async waitingPosts(channel: string): Promise<number> {
+    const counts = await this.queue(channel).getCountsPerPriority([0, ...POST_PRIORITIES]);
+    return Object.values(counts).reduce((sum, n) => sum + n, 0);
+  }
+
+  /**
+   * Makes room in a channel's pace for one message that is no job of the queue (the backlog notice):
+   * keeps every worker from starting the channel's next job for three limiter windows and waits out
+   * the first, so that the caller posts a window after the last job started and the next job starts
+   * two windows after that (one to spare for a slow answer). It costs the channel two posts' time,
+   * once per backlog. Without it the notice would race the paced posts for Slack's one message a
+   * second, and mostly lose (a 429) for as long as the backlog it announces lasts.
+   */
+  async makeRoom(channel: string): Promise<void> {
+    await this.queue(channel).rateLimit(3 * LIMITER_WINDOW_MS);
+    await new Promise((resolve) => setTimeout(resolve, LIMITER_WINDOW_MS));
   }
 
   async close(): Promise<void> {

@@ -4,7 +4,13 @@ import type { Logger } from "pino";
 import { deliveryFailures } from "../metrics.js";
 import type { AlertDelivery, DeliveryOutcome } from "../slack/delivery.js";
 import type { AlertStore } from "../store/alert-store.js";
-import { type DeliverJobData, deliveryQueueName, queuePrefix, UPDATE_JOB } from "./names.js";
+import {
+  type DeliverJobData,
+  deliveryQueueName,
+  LIMITER_WINDOW_MS,
+  queuePrefix,
+  UPDATE_JOB,
+} from "./names.js";
 
 export interface DeliveryWorkerOptions {
   connection: RedisClient;
@@ -22,15 +28,6 @@ export interface DeliveryWorkerOptions {
   store: AlertStore;
   log: Logger;
 }
-
-/**
- * BullMQ's limiter window for SLACK_MAX_POSTS_PER_SECOND, a tenth longer than a second: the limiter
- * starts jobs a window apart, but each post reaches Slack after a varying few milliseconds of
- * enrichment and rendering, so two posts a bare second apart often arrived less than a second apart
- * and the second got a 429 (and the channel a Retry-After pause of a second) — about one post in
- * three in `npm run bench:storm`.
- */
-const LIMITER_WINDOW_MS = 1100;
 
 /**
  * BullMQ's lock and stalled-job check for JOB_LOCK_SECONDS. A stalled job is found in two sweeps:

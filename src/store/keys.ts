@@ -114,4 +114,9 @@ export class StoreKeys {
   tuningDraft(id: string): string {
     return `${this.prefix}:tuning:draft:${id}`;
   }
+
+  /** A channel's backlog notice: its Slack message and what it last showed (hash; backlog-notices.ts). */
+  backlogNotice(channel: string): string {
+    return `${this.prefix}:backlog-notice:${channel}`;
+  }
 }
