@@ -9,13 +9,13 @@ function lua(name: string): string {
 }
 
 const SCRIPTS = {
-  fcClaimBacklogNotice: { numberOfKeys: 1, lua: lua("claimBacklogNotice") },
-  fcSettleBacklogNotice: { numberOfKeys: 1, lua: lua("settleBacklogNotice") },
+  fcClaimNotice: { numberOfKeys: 1, lua: lua("claimNotice") },
+  fcSettleNotice: { numberOfKeys: 1, lua: lua("settleNotice") },
 } as const;
 
 interface BacklogNoticeCommands {
-  fcClaimBacklogNotice(...keysAndArgs: string[]): Promise<unknown>;
-  fcSettleBacklogNotice(...keysAndArgs: string[]): Promise<unknown>;
+  fcClaimNotice(...keysAndArgs: string[]): Promise<unknown>;
+  fcSettleNotice(...keysAndArgs: string[]): Promise<unknown>;
 }
 
 /**
@@ -27,7 +27,7 @@ export const NOTICE_CLAIM_MS = 60_000;
 /** A channel's notice state is dropped a day after the last check touched it (no worker left). */
 const KEEP_SECONDS = 24 * 60 * 60;
 
-/** What the channel's notice needs, for the one process that claimed it (see claimBacklogNotice.lua). */
+/** What the channel's notice needs, for the one process that claimed it (see claimNotice.lua). */
 export type NoticeTask =
   | { kind: "post"; peak: number; claim: string }
   | { kind: "update" | "clear"; ts: string; peak: number; claim: string }
@@ -68,7 +68,7 @@ export class BacklogNoticeStore {
   readonly keys: StoreKeys;
 
   constructor(redis: RedisClient, prefix: string) {
-    if (!("fcClaimBacklogNotice" in redis))
+    if (!("fcClaimNotice" in redis))
       for (const [name, definition] of Object.entries(SCRIPTS)) redis.defineCommand(name, definition);
     this.redis = redis as RedisClient & BacklogNoticeCommands;
     this.keys = new StoreKeys(prefix);
@@ -78,7 +78,7 @@ export class BacklogNoticeStore {
   async claim(channel: string, check: NoticeCheck): Promise<NoticeTask> {
     const claim = randomBytes(8).toString("hex");
     const reply = claimReply.parse(
-      await this.redis.fcClaimBacklogNotice(
+      await this.redis.fcClaimNotice(
         this.keys.backlogNotice(channel),
         String(check.waiting),
         String(check.threshold),
@@ -97,7 +97,7 @@ export class BacklogNoticeStore {
 
   /** Records Slack's answer; false when the claim had lapsed meanwhile (another process took it). */
   async settle(channel: string, claim: string, outcome: NoticeOutcome, now: Date): Promise<boolean> {
-    const reply = await this.redis.fcSettleBacklogNotice(
+    const reply = await this.redis.fcSettleNotice(
       this.keys.backlogNotice(channel),
       claim,
       outcome.kind,

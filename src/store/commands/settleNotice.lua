@@ -1,6 +1,6 @@
 --[[
   Records how Slack answered the process that claimed a channel's backlog notice
-  (claimBacklogNotice.lua), while the claim is still that process's.
+  (claimNotice.lua), while the claim is still that process's.
 
   Input:
     KEYS[1]  the channel's backlog notice (hash)

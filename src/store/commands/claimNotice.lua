@@ -11,7 +11,7 @@
     ARGV[4]  now, ms
     ARGV[5]  ms at least between two updates of the count
     ARGV[6]  the caller's claim token
-    ARGV[7]  ms the claim lasts unless settled (settleBacklogNotice.lua)
+    ARGV[7]  ms the claim lasts unless settled (settleNotice.lua)
     ARGV[8]  seconds the hash is kept after the last check that touched it
 
   Output:
