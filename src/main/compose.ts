@@ -289,7 +289,9 @@ export async function startWorker({
           store: new BacklogNoticeStore(storeRedis, config.keyPrefix),
           postsPerSecond: maxPerSecond,
           noticeSeconds: config.backlogNoticeSeconds,
-          makeRoom: (channel) => queues.makeRoom(channel),
+          makeRoom: async (channel) => {
+            await queues.takeTurn(channel);
+          },
           log,
         })
       : null;

@@ -127,16 +127,29 @@ export class DeliveryQueues {
   }
 
   /**
-   * Makes room in a channel's pace for one message that is no job of the queue (the backlog notice):
-   * keeps every worker from starting the channel's next job for three limiter windows and waits out
-   * the first, so that the caller posts a window after the last job started and the next job starts
-   * two windows after that (one to spare for a slow answer). It costs the channel two posts' time,
-   * once per backlog. Without it the notice would race the paced posts for Slack's one message a
-   * second, and mostly lose (a 429) for as long as the backlog it announces lasts.
+   * Takes a turn in a channel's pace for one message that is no job of the queue (the backlog
+   * notice), so that it neither waits behind the channel's jobs nor races them for Slack's one
+   * message a second (and mostly loses, with a 429, for as long as the backlog lasts). BullMQ's
+   * limiter key exists while a window of the pace is in use; once it is gone, this takes the whole
+   * next window, as Queue.rateLimit would, but only if no worker took it first (SET NX). The workers
+   * then start their next job a window later, exactly as after a job of their own. After a few lost
+   * races it gives up, and the caller posts all the same (a 429 is tried again at its next check).
    */
-  async makeRoom(channel: string): Promise<void> {
-    await this.queue(channel).rateLimit(3 * LIMITER_WINDOW_MS);
-    await new Promise((resolve) => setTimeout(resolve, LIMITER_WINDOW_MS));
+  async takeTurn(channel: string, tries = 8): Promise<boolean> {
+    const limiter = this.queue(channel).keys.limiter!;
+    for (let i = 0; i < tries; i++) {
+      const taken = await this.connection.set(
+        limiter,
+        String(Number.MAX_SAFE_INTEGER),
+        "PX",
+        LIMITER_WINDOW_MS,
+        "NX",
+      );
+      if (taken) return true;
+      const left = await this.connection.pttl(limiter);
+      await new Promise((resolve) => setTimeout(resolve, Math.min(Math.max(left, 5), LIMITER_WINDOW_MS)));
+    }
+    return false;
   }
 
   async close(): Promise<void> {

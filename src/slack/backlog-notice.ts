@@ -16,8 +16,8 @@ export interface BacklogNoticesOptions {
   /** BACKLOG_NOTICE_SECONDS: a notice once more posts wait than the pace gets through in this long. */
   noticeSeconds: number;
   /**
-   * Called before the notice is posted: frees a slot in the channel's pace for it
-   * (DeliveryQueues.makeRoom), since Slack takes about one message a second in a channel, queued or not.
+   * Called before the notice is posted: takes a turn in the channel's pace for it
+   * (DeliveryQueues.takeTurn), since Slack takes about one message a second in a channel, queued or not.
    */
   makeRoom?: (channel: string) => Promise<void>;
   log: Logger;
@@ -29,7 +29,7 @@ export interface BacklogNoticesOptions {
  * channel's pace posts in BACKLOG_NOTICE_SECONDS, its count updated as it moves (at most every
  * NOTICE_UPDATE_EVERY_MS) and marked cleared once no more than a sixth of that wait (ten seconds'
  * worth by default). It is posted straight from the check, not queued behind the backlog it
- * announces, in a slot of the channel's pace made for it; a 429 or any other refusal is simply tried
+ * announces, in a turn of the channel's pace taken for it; a 429 or any other refusal is simply tried
  * again at the next check. The store decides
  * which worker process talks to Slack, so that a channel gets one notice however many there are.
  */
