@@ -108,7 +108,7 @@ export class BacklogNoticeStore {
     return reply === 1;
   }
 
-  /** The notice's message in the channel, if one is posted (tests and the admin read this). */
+  /** The ts of the channel's notice while one is posted. */
   async messageTs(channel: string): Promise<string | null> {
     return (await this.redis.hget(this.keys.backlogNotice(channel), "ts")) || null;
   }
