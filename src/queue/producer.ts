@@ -11,6 +11,11 @@ import {
 } from "./names.js";
 import { POST_PRIORITIES, postPriority, updatePriority } from "./priority.js";
 
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** How far into its window a turn taken by takeTurn starts (see there). */
+const TURN_MARGIN_MS = 250;
+
 /**
  * Adds delivery jobs to the queue of the alert's channel. A post's job id is the alert uuid, so
  * BullMQ itself refuses a second job for one alert; an update's id names the group and the time
@@ -130,24 +135,33 @@ export class DeliveryQueues {
    * Takes a turn in a channel's pace for one message that is no job of the queue (the backlog
    * notice), so that it neither waits behind the channel's jobs nor races them for Slack's one
    * message a second (and mostly loses, with a 429, for as long as the backlog lasts). BullMQ's
-   * limiter key exists while a window of the pace is in use; once it is gone, this takes the whole
-   * next window, as Queue.rateLimit would, but only if no worker took it first (SET NX). The workers
-   * then start their next job a window later, exactly as after a job of their own. After a few lost
-   * races it gives up, and the caller posts all the same (a 429 is tried again at its next check).
+   * limiter key exists while a window of the pace is in use; once it is gone, this takes the next
+   * window, as Queue.rateLimit would, but only if no worker took it first (SET NX). The window is
+   * taken TURN_MARGIN_MS longer than a job's, and the turn starts that much into it: the last job's
+   * post may have reached Slack a while after its job started (a cold render takes a hundred
+   * milliseconds or more), and the next job starts a full window after the caller posts. Should the
+   * workers win every race for a few windows, it gives up, and the caller posts all the same (a 429
+   * is tried again at its next check).
    */
-  async takeTurn(channel: string, tries = 8): Promise<boolean> {
+  async takeTurn(channel: string, withinMs = 4 * LIMITER_WINDOW_MS): Promise<boolean> {
     const limiter = this.queue(channel).keys.limiter!;
-    for (let i = 0; i < tries; i++) {
+    const deadline = Date.now() + withinMs;
+    while (Date.now() < deadline) {
       const taken = await this.connection.set(
         limiter,
         String(Number.MAX_SAFE_INTEGER),
         "PX",
-        LIMITER_WINDOW_MS,
+        LIMITER_WINDOW_MS + TURN_MARGIN_MS,
         "NX",
       );
-      if (taken) return true;
+      if (taken) {
+        await sleep(TURN_MARGIN_MS);
+        return true;
+      }
+      // Wake a little before the window ends and ask every few milliseconds until it does: the
+      // workers wake when it ends, and the first to ask gets the turn.
       const left = await this.connection.pttl(limiter);
-      await new Promise((resolve) => setTimeout(resolve, Math.min(Math.max(left, 5), LIMITER_WINDOW_MS)));
+      await sleep(left > 15 ? Math.min(left - 10, LIMITER_WINDOW_MS) : 2);
     }
     return false;
   }
