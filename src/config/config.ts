@@ -60,7 +60,8 @@ const EnvSchema = z.object({
   SLACK_MAX_POSTS_PER_SECOND: z.coerce.number().int().min(1).max(1000).default(1),
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),
   WORKER_METRICS_PORT: z.coerce.number().int().min(1).max(65535).optional(),
-  JOB_LOCK_SECONDS: z.coerce.number().int().min(1).max(600).default(30),
+  JOB_LOCK_SECONDS: z.coerce.number().int().min(1).max(600).default(10),
+  BACKLOG_NOTICE_SECONDS: z.coerce.number().int().min(0).max(86400).default(60),
   LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(", ")}` }).default("info"),
   LOG_FORMAT: z.enum(["json", "pretty"], { error: "must be json or pretty" }).optional(),
   ROUTES_FILE: z.string().optional(),
@@ -184,12 +185,20 @@ export interface Config {
   /** Most alerts one POST may carry. */
   maxBatchAlerts: number;
   workerConcurrency: number;
-  /** How long a job stays claimed by a worker that stopped answering before another one takes it. */
+  /**
+   * How long a job stays claimed by a worker that stopped answering; another worker takes it over
+   * within one and a half times this (see lockOptions in src/queue/worker.ts).
+   */
   jobLockSeconds: number;
   /** A worker process on its own serves GET /metrics on this port (unset: none). */
   workerMetricsPort: number | undefined;
   /** Slack accepts about one message per second per channel; the workers pace themselves to this. */
   slackMaxPostsPerSecond: number;
+  /**
+   * A channel is told in a message when more alerts wait for it than its pace posts in this many
+   * seconds (src/slack/backlog-notice.ts); 0: never.
+   */
+  backlogNoticeSeconds: number;
   logLevel: (typeof LOG_LEVELS)[number];
   /** pretty on a terminal, JSON otherwise, unless LOG_FORMAT says. */
   logFormat: "json" | "pretty";
@@ -287,6 +296,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     jobLockSeconds: env.JOB_LOCK_SECONDS,
     workerMetricsPort: env.WORKER_METRICS_PORT,
     slackMaxPostsPerSecond: env.SLACK_MAX_POSTS_PER_SECOND,
+    backlogNoticeSeconds: env.BACKLOG_NOTICE_SECONDS,
     logLevel: env.LOG_LEVEL,
     logFormat: env.LOG_FORMAT ?? (process.stdout.isTTY ? "pretty" : "json"),
     routing: {

@@ -1,5 +1,6 @@
 import type { FalcoAlert } from "../falco/alert.js";
 import type { HealthIntake, HealthItem } from "../health/intake.js";
+import type { Priority } from "../falco/priority.js";
 import { alertsAccepted } from "../metrics.js";
 import type { DeliveryQueues } from "../queue/producer.js";
 import { contentKeyOf, groupKeyOf, sampleOf } from "../route/grouping.js";
@@ -68,12 +69,14 @@ export async function acceptBatches(batches: IntakeBatch[], intake: Intake): Pro
     health?.seen(batches.flatMap(({ alerts, receivedAt }) => alerts.map((alert) => ({ alert, receivedAt })))),
     signals.length > 0 ? health?.record(signals) : undefined,
   ]);
-  const posts: { channel: string; uuid: string }[] = [];
-  const updates: { channel: string; leader: string }[] = [];
+  // Each carries its alert's Falco priority, which decides its place in the channel's queue.
+  const posts: { channel: string; uuid: string; priority: Priority }[] = [];
+  const updates: { channel: string; leader: string; priority: Priority }[] = [];
   /** Per item: not stored again (a uuid already stored, or a re-sent copy). */
   const duplicate: boolean[] = [];
   outcomes.forEach((outcome, i) => {
     const item = items[i]!;
+    const { priority } = item.alert;
     alertsAccepted.inc({
       source: item.alert.source,
       outcome:
@@ -87,16 +90,16 @@ export async function acceptBatches(batches: IntakeBatch[], intake: Intake): Pro
     });
     switch (outcome.kind) {
       case "leader":
-        if (item.post) posts.push({ channel: item.channel, uuid: item.alert.uuid });
+        if (item.post) posts.push({ channel: item.channel, uuid: item.alert.uuid, priority });
         break;
       case "undelivered":
         // Stored already, by an earlier request (or earlier in this one) that may have failed
         // before queueing it: queue it again, which the job id makes a no-op otherwise.
         duplicate[i] = true;
-        if (item.post) posts.push({ channel: item.channel, uuid: item.alert.uuid });
+        if (item.post) posts.push({ channel: item.channel, uuid: item.alert.uuid, priority });
         break;
       case "member":
-        if (item.post) updates.push({ channel: item.channel, leader: outcome.leader });
+        if (item.post) updates.push({ channel: item.channel, leader: outcome.leader, priority });
         break;
       case "held":
         break;
@@ -107,7 +110,7 @@ export async function acceptBatches(batches: IntakeBatch[], intake: Intake): Pro
         // The copy is counted as the original. Queue the original again in case an earlier request
         // stored it but failed before queueing it: the job id makes this a no-op otherwise.
         duplicate[i] = true;
-        if (item.post) posts.push({ channel: item.channel, uuid: outcome.original });
+        if (item.post) posts.push({ channel: item.channel, uuid: outcome.original, priority });
         break;
     }
   });

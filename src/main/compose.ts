@@ -13,6 +13,9 @@ import { PREVIEW_CHANNEL } from "../queue/names.js";
 import { routingChannels, threadLogEnabled } from "../route/routes.js";
 import { awaitReady, producerConnection, workerConnection } from "../redis/connection.js";
 import { createDeliveryWorker } from "../queue/worker.js";
+import { BacklogWatch } from "../queue/backlog.js";
+import { BacklogNotices } from "../slack/backlog-notice.js";
+import { BacklogNoticeStore } from "../store/backlog-notices.js";
 import { createSlackApp, verifySlackToken } from "../slack/app.js";
 import { createSlackClient } from "../slack/client.js";
 import { AlertDelivery } from "../slack/delivery.js";
@@ -224,6 +227,8 @@ export async function startWeb({ config, redisUrl, kb, log, local = null }: WebO
 export interface WorkerProcess extends Running {
   /** One BullMQ worker per Slack channel the routing can post to. */
   workers: Worker[];
+  /** The backlog notices' check (null: BACKLOG_NOTICE_SECONDS=0, preview mode, or no pace). */
+  backlog: BacklogWatch | null;
 }
 
 export interface WorkerOptions extends ProcessOptions {
@@ -266,7 +271,7 @@ export async function startWorker({
     slack,
     log,
     preview,
-    followUp: (channel, leader) => queues.enqueueUpdates([{ channel, leader }]),
+    followUp: (channel, leader, priority) => queues.enqueueUpdates([{ channel, leader, priority }]),
     visibility,
   });
   const silenceStore = new SilenceStore(storeRedis, config.keyPrefix);
@@ -304,13 +309,15 @@ export async function startWorker({
     log,
   });
   const channels = routingChannels(config.routing);
+  // Preview mode's local workspace takes every post at once: no pace, so no backlog to announce.
+  const maxPerSecond = slack && !localWorkspace ? config.slackMaxPostsPerSecond : null;
   const workers = channels.map((channel) =>
     createDeliveryWorker(channel, {
       connection: bullRedis,
       keyPrefix: config.keyPrefix,
       concurrency: config.workerConcurrency,
       lockSeconds: config.jobLockSeconds,
-      maxPerSecond: slack && !localWorkspace ? config.slackMaxPostsPerSecond : null,
+      maxPerSecond,
       delivery,
       store,
       log,
@@ -324,12 +331,36 @@ export async function startWorker({
         ? `worker posting to Slack channel${channels.length > 1 ? "s" : ""} ${channels.join(", ")}`
         : "worker in preview mode: messages are printed here",
   );
+  const notices =
+    slack && maxPerSecond && config.backlogNoticeSeconds > 0
+      ? new BacklogNotices({
+          client: slack.client,
+          store: new BacklogNoticeStore(storeRedis, config.keyPrefix),
+          postsPerSecond: maxPerSecond,
+          noticeSeconds: config.backlogNoticeSeconds,
+          makeRoom: async (channel) => {
+            await queues.takeTurn(channel);
+          },
+          log,
+        })
+      : null;
+  const backlog = notices
+    ? new BacklogWatch({
+        channels,
+        count: (channel) => queues.waitingPosts(channel),
+        report: (channel, waiting) => notices.check(channel, waiting),
+        log,
+      })
+    : null;
+  backlog?.start();
   const metrics = config.workerMetricsPort
     ? await listen(workerMetricsApp(), config.workerMetricsPort)
     : null;
   return {
     workers,
+    backlog,
     async close() {
+      await backlog?.stop();
       await metrics?.close();
       await Promise.all(workers.map((w) => w.close()));
       await silenceWorker.close();

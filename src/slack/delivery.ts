@@ -3,6 +3,7 @@ import type { Logger } from "pino";
 import { blocksToText, terminalSafe } from "../../blocks/console-preview.js";
 import type { Block, SlackMessage } from "../../blocks/limits.js";
 import type { KnowledgeBase } from "../enrich/knowledge.js";
+import type { Priority } from "../falco/priority.js";
 import type { VisibilityLookup } from "../health/visibility.js";
 import { enrich } from "../enrich/enrich.js";
 import { alertToSlackSeconds, enrichmentMatches, slackCalls } from "../metrics.js";
@@ -31,8 +32,11 @@ type Called<T> = { ok: true; value: T } | { ok: false; error: SlackErrorInfo; th
 
 type SlackMethod = "chat.postMessage" | "chat.update";
 
-/** Queues the follow-up update of a group's message when its counter moved on meanwhile. */
-export type FollowUp = (channel: string, leader: string) => Promise<void>;
+/**
+ * Queues the follow-up update of a group's message when its counter moved on meanwhile; `priority`
+ * is the group's first alert's, which ranks the update in the channel's queue.
+ */
+export type FollowUp = (channel: string, leader: string, priority: Priority) => Promise<void>;
 
 /** Options that keep Slack from turning anything in the message into links or mentions. */
 export const SAFE_POST_OPTIONS = {
@@ -100,7 +104,8 @@ export class AlertDelivery {
   private async catchUp(stored: StoredAlert, shown: number): Promise<void> {
     await this.store.setGroupRendered(stored.alert.uuid, shown);
     const now = await this.store.group(stored.alert.uuid);
-    if (now && now.occurrences > shown) await this.followUp(this.channelOf(stored), stored.alert.uuid);
+    if (now && now.occurrences > shown)
+      await this.followUp(this.channelOf(stored), stored.alert.uuid, stored.alert.priority);
   }
 
   /** Posts the first message of an alert (or of the group it leads). Idempotent. */

@@ -151,4 +151,9 @@ export class StoreKeys {
   healthOutage(host: string): string {
     return `${this.prefix}:health:outage:${host}`;
   }
+
+  /** A channel's backlog notice: its Slack message and what it last showed (hash; backlog-notices.ts). */
+  backlogNotice(channel: string): string {
+    return `${this.prefix}:backlog-notice:${channel}`;
+  }
 }

@@ -133,8 +133,11 @@ describe("group commit of small requests (IntakeCommitter) against real Redis", 
     const slot = 1_000_000;
     const at = slot * 3000 + 100;
     for (let i = 0; i < 5; i++)
-      await queues.enqueueUpdates([{ channel: "C0UPDATES", leader: uuid(1) }], at + i * 10);
-    await queues.enqueueUpdates([{ channel: "C0UPDATES", leader: uuid(1) }], at + 3000);
+      await queues.enqueueUpdates(
+        [{ channel: "C0UPDATES", leader: uuid(1), priority: "Notice" }],
+        at + i * 10,
+      );
+    await queues.enqueueUpdates([{ channel: "C0UPDATES", leader: uuid(1), priority: "Notice" }], at + 3000);
     expect(added).toEqual([`update-${uuid(1)}-${slot}`, `update-${uuid(1)}-${slot + 1}`]);
     expect((await queue.getJobs(["delayed"])).map((j) => j.id).sort()).toEqual(added.sort());
     await queues.close();
