@@ -23,6 +23,8 @@ import {
 } from "./resolution.js";
 import { stepText } from "./steps.js";
 import type { TriageState } from "./triage.js";
+import type { VisibilityLoss } from "../src/health/state.js";
+import { partialVisibilityBlocks } from "./visibility.js";
 
 export const ACTIONS = {
   acknowledge: "falco_acknowledge",
@@ -56,6 +58,8 @@ export interface AlertView {
   previous?: PreviousOccurrenceView | null;
   /** A silence made from this alert, while it lasts: its id, end (ISO 8601) and maker. */
   silence?: { id: string; until: string; by: string } | null;
+  /** Events Falco on the alert's host dropped around it (see blocks/visibility.ts). */
+  visibility?: VisibilityLoss | null;
 }
 
 export interface GroupView {
@@ -244,6 +248,7 @@ function contextBlocks(view: AlertView): Block[] {
         ),
       ],
     });
+  blocks.push(...partialVisibilityBlocks(view.visibility));
   return blocks;
 }
 

@@ -119,6 +119,7 @@ export const HELP_TEXT = [
   "`/falco mine` – the open alerts you own (press *Take it* on an alert to own it)",
   "`/falco silences` – the active silences, each with its Unsilence button",
   "`/falco tuning` – the saved Falco exceptions, each with a Withdraw button",
+  "`/falco health` – Falco's hosts by state: silent, dropping events, healthy",
   "`/falco help` – this help",
 ].join("\n");
 

@@ -12,6 +12,7 @@ function reportBlocks(r: IncidentReport): Block[] {
   const summary = [escapeMrkdwn(r.summary.text), escapeMrkdwn(r.summary.why)];
   if (r.summary.verdict) summary.push(`*Known benign pattern:* ${escapeMrkdwn(r.summary.verdict)}`);
   if (r.summary.output) summary.push(`Falco's output:\n${codeBlock(r.summary.output, 2000)}`);
+  if (r.partialVisibility) summary.push(`:eyes: *${escapeMrkdwn(r.partialVisibility)}*`);
   blocks.push(...sections("Summary", summary));
   if (r.outcome)
     blocks.push(

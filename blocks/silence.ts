@@ -1,4 +1,5 @@
 import { ACTIONS } from "./alert-message.js";
+import type { HomeSection } from "./home.js";
 import { escapeMrkdwn, inlineCode, plain, slackDate, truncate, userMention } from "./escape.js";
 import { md } from "./layout.js";
 import { type Block, LIMITS, type SlackMessage } from "./limits.js";
@@ -167,6 +168,38 @@ export function silenceEndedMessage(
   return { text: t, blocks: [{ type: "context", elements: [md(t)] }] };
 }
 
+/** An active silence as a line of the list and a row of the Home tab: what, until when, who, why. */
+export function silenceRowText(s: SilenceSummary): string {
+  const body = [
+    silenceScopeText(s),
+    `until ${slackDate(s.endsAt)} · by ${userMention(s.createdBy)} · held back ${s.held.toLocaleString("en-US")}`,
+    `_${escapeMrkdwn(truncate(s.reason, 300))}_`,
+  ].join("\n");
+  return truncate(body, 1000);
+}
+
+/** The Home tab's section of active silences, soonest end first, each with its Unsilence button. */
+export function silencesHomeSection(list: SilenceSummary[]): HomeSection {
+  return {
+    id: "silences",
+    title: "Active silences",
+    empty: "No active silences: every alert is posted.",
+    moreHint: "(/falco silences lists them all)",
+    rows: list.map((s) => ({
+      key: s.id,
+      text: silenceRowText(s),
+      buttons: [
+        {
+          type: "button",
+          text: { type: "plain_text", text: "Unsilence", emoji: true },
+          action_id: ACTIONS.unsilence,
+          value: s.id,
+        },
+      ],
+    })),
+  };
+}
+
 /** `/falco silences`: the active silences, soonest end first, each with its Unsilence button. */
 export function renderSilenceList(list: SilenceSummary[]): SlackMessage {
   if (list.length === 0)
@@ -182,12 +215,7 @@ export function renderSilenceList(list: SilenceSummary[]): SlackMessage {
   let chars = 0;
   let shown = 0;
   for (const s of list) {
-    const body = [
-      silenceScopeText(s),
-      `until ${slackDate(s.endsAt)} · by ${userMention(s.createdBy)} · held back ${s.held.toLocaleString("en-US")}`,
-      `_${escapeMrkdwn(truncate(s.reason, 300))}_`,
-    ].join("\n");
-    const cut = truncate(body, 1000);
+    const cut = silenceRowText(s);
     if (shown === 48 || chars + cut.length > LIMITS.messageChars - 1000) break;
     chars += cut.length;
     shown++;

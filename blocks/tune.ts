@@ -9,6 +9,7 @@ import {
   type TuningException,
 } from "../src/tuning/exception.js";
 import type { Counted, ReplayResult } from "../src/tuning/replay.js";
+import type { HomeSection } from "./home.js";
 import { escapeMrkdwn, inlineCode, plain, slackDate, truncate, userMention } from "./escape.js";
 import { md } from "./layout.js";
 import { type ButtonElement, LIMITS, type SlackMessage, type TextObject } from "./limits.js";
@@ -283,6 +284,46 @@ export function renderReplayView({ exception, replay, draftId, retentionDays }: 
   };
 }
 
+/** A saved exception as a line of the list and a row of the Home tab: name, rule, test, who, when. */
+export function exceptionRowText(ex: TuningException): string {
+  return truncate(
+    `${inlineCode(ex.name, 64)} on ${inlineCode(ex.rule, 200)}\n${inlineCode(exceptionTest(ex), 1500)}\n` +
+      `saved by ${userMention(ex.createdBy)} ${slackDate(ex.createdAt)}`,
+    LIMITS.sectionText,
+  );
+}
+
+function withdrawButton(ex: TuningException): ButtonElement {
+  return {
+    type: "button",
+    text: { type: "plain_text", text: "Withdraw" },
+    action_id: TUNING_ACTIONS.withdraw,
+    value: ex.id,
+    style: "danger",
+  };
+}
+
+/** Saved exceptions as people list them: the newest first. */
+function newestFirst(exceptions: readonly TuningException[]): TuningException[] {
+  return [...exceptions].sort((a, b) => b.createdAt.localeCompare(a.createdAt) || a.id.localeCompare(b.id));
+}
+
+/** The Home tab's section of saved exceptions, newest first, each with its Withdraw button. */
+
+export function tuningHomeSection(exceptions: readonly TuningException[]): HomeSection {
+  return {
+    id: "tuning",
+    title: "Saved Falco exceptions",
+    empty: "No Falco exceptions are saved. Press Tune on a resolved alert to build one.",
+    moreHint: "(/falco tuning lists them; all are in GET /tuning/falco-rules.yaml)",
+    rows: newestFirst(exceptions).map((ex) => ({
+      key: ex.id,
+      text: exceptionRowText(ex),
+      buttons: [withdrawButton(ex)],
+    })),
+  };
+}
+
 /** The answer to `/falco tuning`: every saved exception with a Withdraw button. */
 export function renderTuningList(exceptions: readonly TuningException[]): SlackMessage {
   if (exceptions.length === 0)
@@ -296,7 +337,7 @@ export function renderTuningList(exceptions: readonly TuningException[]): SlackM
       ],
     };
   // A message holds 50 blocks: the header, then up to 48 exceptions, then a note of the rest.
-  const shown = exceptions.slice(0, 48);
+  const shown = newestFirst(exceptions).slice(0, 48);
   const blocks: SlackMessage["blocks"] = [
     {
       type: "section",
@@ -306,23 +347,10 @@ export function renderTuningList(exceptions: readonly TuningException[]): SlackM
     },
   ];
   for (const ex of shown) {
-    const button: ButtonElement = {
-      type: "button",
-      text: { type: "plain_text", text: "Withdraw" },
-      action_id: TUNING_ACTIONS.withdraw,
-      value: ex.id,
-      style: "danger",
-    };
     blocks.push({
       type: "section",
-      text: md(
-        truncate(
-          `${inlineCode(ex.name, 64)} on ${inlineCode(ex.rule, 200)}\n${inlineCode(exceptionTest(ex), 1500)}\n` +
-            `saved by ${userMention(ex.createdBy)} ${slackDate(ex.createdAt)}`,
-          LIMITS.sectionText,
-        ),
-      ),
-      accessory: button,
+      text: md(exceptionRowText(ex)),
+      accessory: withdrawButton(ex),
     } as SlackMessage["blocks"][number]);
   }
   if (exceptions.length > shown.length)

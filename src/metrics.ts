@@ -81,6 +81,42 @@ export const ingestRequestsWaiting = new Gauge({
   },
 });
 
+// Read at scrape time from the Falco hosts' health records (see src/health), by the web process that
+// set the reader last; a scrape that cannot read them in time keeps the figures it had.
+type FalcoHostsReader = () => Promise<Record<string, number>>;
+let falcoHostsReader: FalcoHostsReader | null = null;
+/** Reads the hosts' counts at scrape time from now on; the answer stops it (if no one came since). */
+export function watchFalcoHosts(read: FalcoHostsReader): () => void {
+  falcoHostsReader = read;
+  return () => {
+    if (falcoHostsReader === read) falcoHostsReader = null;
+  };
+}
+
+export const falcoHosts = new Gauge({
+  name: "falco_chatops_falco_hosts",
+  help: "Falco hosts by health state (silent, dropping, healthy), read at scrape time.",
+  labelNames: ["state"] as const,
+  async collect() {
+    const read = falcoHostsReader;
+    if (!read) return;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const counts = await Promise.race([
+        read(),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error("timed out")), 2000);
+        }),
+      ]);
+      for (const [state, n] of Object.entries(counts)) this.set({ state }, n);
+    } catch {
+      // Redis is away: the gauge keeps its last figures rather than failing the scrape.
+    } finally {
+      clearTimeout(timer);
+    }
+  },
+});
+
 /** Response times are minutes to days: buckets from a minute to a week. */
 const RESPONSE_BUCKETS = [60, 300, 900, 1800, 3600, 7200, 14400, 28800, 86400, 259200, 604800];
 

@@ -42,6 +42,7 @@ const EnvSchema = z.object({
   SLACK_API_URL: z.url({ protocol: /^https?$/ }).default("https://slack.com/api/"),
   SLACK_CHANNEL: channelId.optional(),
   SLACK_ESCALATION_CHANNEL: channelId.optional(),
+  SLACK_HEALTH_CHANNEL: channelId.optional(),
   INGEST_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
   ADMIN_PASSWORD: z.string().min(12, "must be at least 12 characters").optional(),
   MAX_BODY_BYTES: z.coerce
@@ -59,7 +60,8 @@ const EnvSchema = z.object({
   SLACK_MAX_POSTS_PER_SECOND: z.coerce.number().int().min(1).max(1000).default(1),
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),
   WORKER_METRICS_PORT: z.coerce.number().int().min(1).max(65535).optional(),
-  JOB_LOCK_SECONDS: z.coerce.number().int().min(1).max(600).default(30),
+  JOB_LOCK_SECONDS: z.coerce.number().int().min(1).max(600).default(10),
+  BACKLOG_NOTICE_SECONDS: z.coerce.number().int().min(0).max(86400).default(60),
   LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(", ")}` }).default("info"),
   LOG_FORMAT: z.enum(["json", "pretty"], { error: "must be json or pretty" }).optional(),
   ROUTES_FILE: z.string().optional(),
@@ -87,6 +89,7 @@ const EnvSchema = z.object({
   FLEET_ROLLUP_WINDOW_SECONDS: z.coerce.number().int().min(0).max(86400).default(300),
   MAX_BATCH_ALERTS: z.coerce.number().int().min(1).max(100000).default(5000),
   ALERT_RETENTION_DAYS: z.coerce.number().positive().max(3650).default(14),
+  HEARTBEAT_MISSING_SECONDS: z.coerce.number().int().min(0).max(604800).default(900),
   GITHUB_TOKEN: z.string().min(8, "looks too short to be a GitHub token").optional(),
   TUNING_REPO: z
     .string()
@@ -121,6 +124,7 @@ function crossProblems(env: Record<string, string | undefined>): string[] {
       "SLACK_APP_TOKEN",
       "SLACK_CHANNEL",
       "SLACK_ESCALATION_CHANNEL",
+      "SLACK_HEALTH_CHANNEL",
       "SLACK_ALLOWED_RESPONDERS",
     ]) {
       if (env[name]) problems.push(`${name} is set but SLACK_BOT_TOKEN is not`);
@@ -183,12 +187,20 @@ export interface Config {
   /** Most alerts one POST may carry. */
   maxBatchAlerts: number;
   workerConcurrency: number;
-  /** How long a job stays claimed by a worker that stopped answering before another one takes it. */
+  /**
+   * How long a job stays claimed by a worker that stopped answering; another worker takes it over
+   * within one and a half times this (see lockOptions in src/queue/worker.ts).
+   */
   jobLockSeconds: number;
   /** A worker process on its own serves GET /metrics on this port (unset: none). */
   workerMetricsPort: number | undefined;
   /** Slack accepts about one message per second per channel; the workers pace themselves to this. */
   slackMaxPostsPerSecond: number;
+  /**
+   * A channel is told in a message when more alerts wait for it than its pace posts in this many
+   * seconds (src/slack/backlog-notice.ts); 0: never.
+   */
+  backlogNoticeSeconds: number;
   logLevel: (typeof LOG_LEVELS)[number];
   /** pretty on a terminal, JSON otherwise, unless LOG_FORMAT says. */
   logFormat: "json" | "pretty";
@@ -211,6 +223,13 @@ export interface Config {
   };
   /** Stored alerts expire after this many seconds (ALERT_RETENTION_DAYS). */
   retentionSeconds: number;
+  /** Falco's own health: the heartbeat check and where health messages go (see src/health). */
+  health: {
+    /** A host that sent a metrics snapshot and then nothing for this long is silent; 0: not checked. */
+    heartbeatMissingSeconds: number;
+    /** SLACK_HEALTH_CHANNEL, else the routing's default channel. */
+    channel: string;
+  };
   /** Where saved Falco exceptions are proposed as pull requests; null: they are only served. */
   tuningGitHub: {
     token: string;
@@ -285,6 +304,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     jobLockSeconds: env.JOB_LOCK_SECONDS,
     workerMetricsPort: env.WORKER_METRICS_PORT,
     slackMaxPostsPerSecond: env.SLACK_MAX_POSTS_PER_SECOND,
+    backlogNoticeSeconds: env.BACKLOG_NOTICE_SECONDS,
     logLevel: env.LOG_LEVEL,
     logFormat: env.LOG_FORMAT ?? (process.stdout.isTTY ? "pretty" : "json"),
     routing: {
@@ -301,6 +321,13 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
       rollupWindowSeconds: env.FLEET_ROLLUP_WINDOW_SECONDS,
     },
     retentionSeconds: Math.round(env.ALERT_RETENTION_DAYS * 86400),
+    health: {
+      heartbeatMissingSeconds: env.HEARTBEAT_MISSING_SECONDS,
+      channel:
+        env.SLACK_BOT_TOKEN && env.SLACK_CHANNEL
+          ? (env.SLACK_HEALTH_CHANNEL ?? env.SLACK_CHANNEL)
+          : PREVIEW_CHANNEL,
+    },
     tuningGitHub:
       env.GITHUB_TOKEN && env.TUNING_REPO
         ? {

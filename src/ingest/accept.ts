@@ -1,4 +1,6 @@
 import type { FalcoAlert } from "../falco/alert.js";
+import type { HealthIntake, HealthItem } from "../health/intake.js";
+import type { Priority } from "../falco/priority.js";
 import { alertsAccepted } from "../metrics.js";
 import type { DeliveryQueues } from "../queue/producer.js";
 import { contentKeyOf, groupKeyOf, sampleOf } from "../route/grouping.js";
@@ -13,11 +15,15 @@ export interface Intake {
   grouping: CreateOptions & { fields: string[] };
   /** Silences and saved exceptions: a matching alert is stored and counted, not posted. */
   holds?: readonly DeliveryHold[];
+  /** Falco's own health: last seen per host, and health signals recorded instead of stored as alerts. */
+  health?: HealthIntake;
 }
 
 export interface Accepted {
   /** Alerts not stored again: a uuid already stored, or a re-sent copy of a stored alert. */
   duplicates: string[];
+  /** Falco's reports on itself (metrics snapshots, drops, timeouts): recorded as host health, not stored as alerts. */
+  health: string[];
 }
 
 /** One request's alerts. */
@@ -33,8 +39,17 @@ export interface IntakeBatch {
  * requests' batches go in one store call and one queue call per channel.
  */
 export async function acceptBatches(batches: IntakeBatch[], intake: Intake): Promise<Accepted[]> {
+  const { health } = intake;
+  // Health signals (metrics snapshots, drops, timeouts) go to the health record, not the alerts.
+  const signals: HealthItem[] = [];
   const items = batches.flatMap(({ alerts, receivedAt }) =>
-    alerts.map((alert) => {
+    alerts.flatMap((alert) => {
+      const signal = health?.signalOf(alert) ?? null;
+      if (signal) {
+        signals.push({ alert, receivedAt, signal });
+        alertsAccepted.inc({ source: alert.source, outcome: "health" });
+        return [];
+      }
       const decision = routeAlert(alert, intake.routing);
       return {
         alert,
@@ -48,15 +63,22 @@ export async function acceptBatches(batches: IntakeBatch[], intake: Intake): Pro
       };
     }),
   );
-  const outcomes = await intake.store.createMany(items, intake.grouping);
-  const posts: { channel: string; uuid: string }[] = [];
-  const updates: { channel: string; leader: string }[] = [];
-  const rollupPosts: { channel: string; rollup: string }[] = [];
-  const rollupUpdates: { channel: string; rollup: string }[] = [];
+  const [outcomes] = await Promise.all([
+    items.length > 0 ? intake.store.createMany(items, intake.grouping) : [],
+    // Beside the store call, not after it: a second command on the wire, not a second round trip.
+    health?.seen(batches.flatMap(({ alerts, receivedAt }) => alerts.map((alert) => ({ alert, receivedAt })))),
+    signals.length > 0 ? health?.record(signals) : undefined,
+  ]);
+  // Each carries its alert's Falco priority, which decides its place in the channel's queue.
+  const posts: { channel: string; uuid: string; priority: Priority }[] = [];
+  const updates: { channel: string; leader: string; priority: Priority }[] = [];
+  const rollupPosts: { channel: string; rollup: string; priority: Priority }[] = [];
+  const rollupUpdates: { channel: string; rollup: string; priority: Priority }[] = [];
   /** Per item: not stored again (a uuid already stored, or a re-sent copy). */
   const duplicate: boolean[] = [];
   outcomes.forEach((outcome, i) => {
     const item = items[i]!;
+    const { priority } = item.alert;
     alertsAccepted.inc({
       source: item.alert.source,
       outcome:
@@ -72,31 +94,32 @@ export async function acceptBatches(batches: IntakeBatch[], intake: Intake): Pro
     });
     switch (outcome.kind) {
       case "leader":
-        if (item.post) posts.push({ channel: item.channel, uuid: item.alert.uuid });
+        if (item.post) posts.push({ channel: item.channel, uuid: item.alert.uuid, priority });
         break;
       case "undelivered":
         // Stored already, by an earlier request (or earlier in this one) that may have failed
         // before queueing it: queue it again, which the job id makes a no-op otherwise.
         duplicate[i] = true;
-        if (item.post) posts.push({ channel: item.channel, uuid: item.alert.uuid });
+        if (item.post) posts.push({ channel: item.channel, uuid: item.alert.uuid, priority });
         break;
       case "undelivered_rollup":
         // As undelivered: queue its roll-up's post again, which the job id makes a no-op otherwise.
         duplicate[i] = true;
-        rollupPosts.push({ channel: item.channel, rollup: outcome.rollup });
+        rollupPosts.push({ channel: item.channel, rollup: outcome.rollup, priority });
         break;
       case "member":
         if (!item.post) break;
         // A group in a fleet roll-up is counted on the roll-up's message, and on its own message
         // when it had one before the roll-up opened.
-        if (outcome.rollup) rollupUpdates.push({ channel: item.channel, rollup: outcome.rollup });
+        if (outcome.rollup) rollupUpdates.push({ channel: item.channel, rollup: outcome.rollup, priority });
         if (!outcome.rollup || outcome.ownMessage)
-          updates.push({ channel: item.channel, leader: outcome.leader });
+          updates.push({ channel: item.channel, leader: outcome.leader, priority });
         break;
       case "rolled_up":
         (outcome.opened ? rollupPosts : rollupUpdates).push({
           channel: item.channel,
           rollup: outcome.rollup,
+          priority,
         });
         break;
       case "held":
@@ -108,7 +131,7 @@ export async function acceptBatches(batches: IntakeBatch[], intake: Intake): Pro
         // The copy is counted as the original. Queue the original again in case an earlier request
         // stored it but failed before queueing it: the job id makes this a no-op otherwise.
         duplicate[i] = true;
-        if (item.post) posts.push({ channel: item.channel, uuid: outcome.original });
+        if (item.post) posts.push({ channel: item.channel, uuid: outcome.original, priority });
         break;
     }
   });
@@ -118,12 +141,13 @@ export async function acceptBatches(batches: IntakeBatch[], intake: Intake): Pro
     ...(rollupPosts.length ? [intake.queues.enqueueRollupPosts(rollupPosts)] : []),
     ...(rollupUpdates.length ? [intake.queues.enqueueRollupUpdates(rollupUpdates)] : []),
   ]);
-  let offset = 0;
-  return batches.map(({ alerts }) => {
-    const first = offset;
-    offset += alerts.length;
-    return { duplicates: alerts.filter((_, j) => duplicate[first + j]).map((a) => a.uuid) };
-  });
+  // Items leave out health signals, which are never duplicates: found by the alert, not the index.
+  const duplicates = new Set(items.filter((_, i) => duplicate[i]).map((item) => item.alert));
+  const healthSignals = new Set(signals.map((s) => s.alert));
+  return batches.map(({ alerts }) => ({
+    duplicates: duplicates.size ? alerts.filter((a) => duplicates.has(a)).map((a) => a.uuid) : [],
+    health: healthSignals.size ? alerts.filter((a) => healthSignals.has(a)).map((a) => a.uuid) : [],
+  }));
 }
 
 /** Stores and queues one request's alerts (see acceptBatches). */

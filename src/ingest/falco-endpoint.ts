@@ -220,7 +220,7 @@ export function createFalcoEndpoint(deps: FalcoEndpointDeps) {
     }
     const alerts = parsed.alerts;
     try {
-      const { duplicates } = await withDeadline(
+      const { duplicates, health } = await withDeadline(
         deps.accept(alerts, receivedAt),
         REDIS_DEADLINE_MS,
         "storing and queueing alerts",
@@ -229,7 +229,7 @@ export function createFalcoEndpoint(deps: FalcoEndpointDeps) {
         if (a.repairs.length)
           log.warn({ uuid: a.uuid, repairs: a.repairs }, "accepted an alert Falco emitted as invalid JSON");
       log.debug({ accepted: alerts.length, duplicates: duplicates.length }, "alerts accepted");
-      send(res, 202, { accepted: alerts.length, uuids: alerts.map((a) => a.uuid), duplicates });
+      send(res, 202, { accepted: alerts.length, uuids: alerts.map((a) => a.uuid), duplicates, health });
     } catch (error) {
       alertsRejected.inc({ reason: "redis_unavailable" });
       log.error({ err: error }, "Redis unavailable: alerts not accepted");

@@ -4,6 +4,7 @@ import { enrich } from "../enrich/enrich.js";
 import { reportHtml } from "../report/html.js";
 import { reportMarkdown } from "../report/markdown.js";
 import { buildReport } from "../report/report.js";
+import { partialVisibilityNote, type VisibilityLookup } from "../health/visibility.js";
 import type { KnowledgeBase } from "../enrich/knowledge.js";
 import { stringifyLossless } from "../falco/json.js";
 import { groupsOpen, queueJobs, register } from "../metrics.js";
@@ -26,6 +27,8 @@ export interface HttpDeps {
   kb: KnowledgeBase;
   ingestToken: string | undefined;
   log: Logger;
+  /** The events an alert's host dropped around it, which its report mentions. */
+  visibility?: VisibilityLookup;
 }
 
 /** Reads queue sizes and open groups into their gauges, at scrape time. */
@@ -265,7 +268,14 @@ export function createHttpApp(deps: HttpDeps): express.Express {
       const owner =
         (await withDeadline(store.getWithGroup(stored.alert.uuid), REDIS_DEADLINE_MS, "reading its group"))
           ?.leader ?? stored;
-      const report = buildReport(stored.alert, enrich(stored.alert, kb), kb, owner.resolution);
+      const report = {
+        ...buildReport(stored.alert, enrich(stored.alert, kb), kb, owner.resolution),
+        partialVisibility: await withDeadline(
+          partialVisibilityNote(deps.visibility, stored.alert, stored.receivedAt),
+          REDIS_DEADLINE_MS,
+          "reading the host's drops",
+        ),
+      };
       res.vary("Accept");
       if (kind === "text/html") {
         // Every alert value is escaped already; the policy is a second line of defence for browsers.

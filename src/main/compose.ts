@@ -9,9 +9,13 @@ import { createFalcoEndpoint, isFalcoIngest } from "../ingest/falco-endpoint.js"
 import { createHttpApp, finishHttpApp, requireToken } from "../ingest/http.js";
 import { startProcessMetrics } from "../metrics.js";
 import { DeliveryQueues } from "../queue/producer.js";
+import { PREVIEW_CHANNEL } from "../queue/names.js";
 import { routingChannels, threadLogEnabled } from "../route/routes.js";
 import { awaitReady, producerConnection, workerConnection } from "../redis/connection.js";
 import { createDeliveryWorker } from "../queue/worker.js";
+import { BacklogWatch } from "../queue/backlog.js";
+import { BacklogNotices } from "../slack/backlog-notice.js";
+import { BacklogNoticeStore } from "../store/backlog-notices.js";
 import { createSlackApp, verifySlackToken } from "../slack/app.js";
 import { createSlackClient } from "../slack/client.js";
 import { AlertDelivery } from "../slack/delivery.js";
@@ -33,6 +37,15 @@ import { tuningRoutes } from "../ingest/tuning-routes.js";
 import { GitHubPullRequests } from "../tuning/github.js";
 import { TuningHold } from "../tuning/hold.js";
 import { listen, workerMetricsApp } from "./http-server.js";
+import { HealthStore } from "../store/health-store.js";
+import { HealthIntake } from "../health/intake.js";
+import { HealthListing } from "../health/listing.js";
+import { countByState } from "../health/state.js";
+import { visibilityLookup } from "../health/visibility.js";
+import { createHealthWorker, HealthJobs } from "../queue/health-jobs.js";
+import { healthRoutes } from "../ingest/health-routes.js";
+import { HealthMessenger } from "../slack/health-messages.js";
+import { watchFalcoHosts } from "../metrics.js";
 
 /** The URL without its password, for logs. */
 function redactUrl(url: string): string {
@@ -89,6 +102,11 @@ export async function startWeb({ config, redisUrl, kb, log, local = null }: WebO
   const tuningStore = new TuningStore(redis, config.keyPrefix);
   const tuningHold = new TuningHold(tuningStore, log);
   await tuningHold.start();
+  // Falco's own health: last seen per host at ingest, health signals recorded, its drops messages queued.
+  const healthStore = new HealthStore(redis, config.keyPrefix);
+  const healthJobs = new HealthJobs(queueRedis, config.keyPrefix, config.grouping.updateSeconds * 1000);
+  const healthListing = new HealthListing(healthStore, config.health.heartbeatMissingSeconds);
+  const unwatchFalcoHosts = watchFalcoHosts(async () => countByState(await healthListing.hosts()));
   const intake: Intake = {
     store,
     queues,
@@ -102,6 +120,11 @@ export async function startWeb({ config, redisUrl, kb, log, local = null }: WebO
       rollupWindowSeconds: config.grouping.rollupWindowSeconds,
     },
     holds: [activeSilences, tuningHold],
+    health: new HealthIntake({
+      store: healthStore,
+      jobs: healthJobs,
+      retentionSeconds: config.retentionSeconds,
+    }),
   };
   const rollups = new RollupStore(redis, config.keyPrefix);
   const app = createHttpApp({
@@ -112,6 +135,7 @@ export async function startWeb({ config, redisUrl, kb, log, local = null }: WebO
     kb,
     ingestToken: config.ingestToken,
     log,
+    visibility: visibilityLookup(healthStore),
   });
   app.use(silencesRouter({ silences, ingestToken: config.ingestToken, log }));
   const committer = new IntakeCommitter(intake);
@@ -141,6 +165,8 @@ export async function startWeb({ config, redisUrl, kb, log, local = null }: WebO
           }),
           silences,
           log,
+          visibility: visibilityLookup(healthStore),
+          health: healthListing,
           tuning: {
             store: tuningStore,
             hold: tuningHold,
@@ -164,6 +190,7 @@ export async function startWeb({ config, redisUrl, kb, log, local = null }: WebO
     config.adminPassword,
   );
   app.use(tuningRoutes({ store: tuningStore, auth: requireToken(config.ingestToken), log }));
+  app.use(healthRoutes({ listing: healthListing, auth: requireToken(config.ingestToken), log }));
   if (local)
     app.use(
       previewRoutes({ local, auth: requireToken(config.ingestToken), ingestToken: config.ingestToken, log }),
@@ -192,6 +219,8 @@ export async function startWeb({ config, redisUrl, kb, log, local = null }: WebO
     async close() {
       await http.close();
       tuningHold.stop();
+      unwatchFalcoHosts();
+      await healthJobs.close();
       if (slackApp && config.slack?.appToken) await slackApp.stop();
       await queues.close();
       activeSilences.stop();
@@ -205,6 +234,8 @@ export async function startWeb({ config, redisUrl, kb, log, local = null }: WebO
 export interface WorkerProcess extends Running {
   /** One BullMQ worker per Slack channel the routing can post to. */
   workers: Worker[];
+  /** The backlog notices' check (null: BACKLOG_NOTICE_SECONDS=0, preview mode, or no pace). */
+  backlog: BacklogWatch | null;
 }
 
 export interface WorkerOptions extends ProcessOptions {
@@ -239,20 +270,23 @@ export async function startWorker({
       }
     : null;
   const queues = new DeliveryQueues(storeRedis, config.keyPrefix, config.grouping.updateSeconds * 1000);
+  const healthStore = new HealthStore(storeRedis, config.keyPrefix);
+  const visibility = visibilityLookup(healthStore);
   const delivery = new AlertDelivery({
     store,
     kb,
     slack,
     log,
     preview,
-    followUp: (channel, leader) => queues.enqueueUpdates([{ channel, leader }]),
+    followUp: (channel, leader, priority) => queues.enqueueUpdates([{ channel, leader, priority }]),
+    visibility,
   });
   const rollups = new RollupDelivery({
     rollups: new RollupStore(storeRedis, config.keyPrefix),
     slack,
     log,
     preview,
-    followUp: (channel, rollup) => queues.enqueueRollupUpdates([{ channel, rollup }]),
+    followUp: (channel, rollup, priority) => queues.enqueueRollupUpdates([{ channel, rollup, priority }]),
   });
   const silenceStore = new SilenceStore(storeRedis, config.keyPrefix);
   const silenceWorker = createSilenceWorker({
@@ -265,17 +299,39 @@ export async function startWorker({
         kb,
         client: slack?.client ?? null,
         log,
+        visibility,
       }),
     log,
   });
+  // Falco's health messages: the heartbeat check (a BullMQ job scheduler: one run per tick across
+  // every worker process) and each host's drops message.
+  const healthJobs = new HealthJobs(storeRedis, config.keyPrefix, config.grouping.updateSeconds * 1000);
+  await healthJobs.scheduleCheck(config.health.heartbeatMissingSeconds);
+  const healthMessenger = new HealthMessenger({
+    store: healthStore,
+    client: slack?.client ?? null,
+    // Preview mode's channel stands for the local workspace's alert channel, as for alerts.
+    channel: config.health.channel === PREVIEW_CHANNEL && slack ? slack.channel : config.health.channel,
+    heartbeatMissingSeconds: config.health.heartbeatMissingSeconds,
+    log,
+  });
+  const healthWorker = createHealthWorker({
+    connection: bullRedis,
+    keyPrefix: config.keyPrefix,
+    check: () => healthMessenger.check(),
+    showEpisode: (host) => healthMessenger.showEpisode(host),
+    log,
+  });
   const channels = routingChannels(config.routing);
+  // Preview mode's local workspace takes every post at once: no pace, so no backlog to announce.
+  const maxPerSecond = slack && !localWorkspace ? config.slackMaxPostsPerSecond : null;
   const workers = channels.map((channel) =>
     createDeliveryWorker(channel, {
       connection: bullRedis,
       keyPrefix: config.keyPrefix,
       concurrency: config.workerConcurrency,
       lockSeconds: config.jobLockSeconds,
-      maxPerSecond: slack && !localWorkspace ? config.slackMaxPostsPerSecond : null,
+      maxPerSecond,
       delivery,
       rollups,
       store,
@@ -290,15 +346,41 @@ export async function startWorker({
         ? `worker posting to Slack channel${channels.length > 1 ? "s" : ""} ${channels.join(", ")}`
         : "worker in preview mode: messages are printed here",
   );
+  const notices =
+    slack && maxPerSecond && config.backlogNoticeSeconds > 0
+      ? new BacklogNotices({
+          client: slack.client,
+          store: new BacklogNoticeStore(storeRedis, config.keyPrefix),
+          postsPerSecond: maxPerSecond,
+          noticeSeconds: config.backlogNoticeSeconds,
+          makeRoom: async (channel) => {
+            await queues.takeTurn(channel);
+          },
+          log,
+        })
+      : null;
+  const backlog = notices
+    ? new BacklogWatch({
+        channels,
+        count: (channel) => queues.waitingPosts(channel),
+        report: (channel, waiting) => notices.check(channel, waiting),
+        log,
+      })
+    : null;
+  backlog?.start();
   const metrics = config.workerMetricsPort
     ? await listen(workerMetricsApp(), config.workerMetricsPort)
     : null;
   return {
     workers,
+    backlog,
     async close() {
+      await backlog?.stop();
       await metrics?.close();
       await Promise.all(workers.map((w) => w.close()));
       await silenceWorker.close();
+      await healthWorker.close();
+      await healthJobs.close();
       await queues.close();
       bullRedis.disconnect();
       storeRedis.disconnect();

@@ -24,9 +24,14 @@ export interface DeliverJobData {
   uuid: string;
 }
 
-/** BullMQ priorities: lower runs first, so first messages are never starved by counter updates. */
-export const POST_PRIORITY = 1;
-export const UPDATE_PRIORITY = 5;
+/**
+ * BullMQ's limiter window for SLACK_MAX_POSTS_PER_SECOND, a tenth longer than a second: the limiter
+ * starts jobs a window apart, but each post reaches Slack after a varying few milliseconds of
+ * enrichment and rendering, so two posts a bare second apart often arrived less than a second apart
+ * and the second got a 429 (and the channel a Retry-After pause of a second) — about one post in
+ * three in `npm run bench:storm`.
+ */
+export const LIMITER_WINDOW_MS = 1100;
 
 /**
  * BullMQ's key prefix. With Redis Cluster, set REDIS_KEY_PREFIX to a `{hashtag}` so that every key

@@ -8,6 +8,7 @@ import type { AlertStore } from "../store/alert-store.js";
 import {
   type DeliverJobData,
   deliveryQueueName,
+  LIMITER_WINDOW_MS,
   queuePrefix,
   ROLLUP_POST_JOB,
   ROLLUP_UPDATE_JOB,
@@ -18,8 +19,12 @@ export interface DeliveryWorkerOptions {
   connection: RedisClient;
   keyPrefix: string;
   concurrency: number;
-  /** A job whose worker died (SIGKILL, lost node) is handed to another worker after this long. */
-  lockSeconds?: number;
+  /**
+   * How long a worker's claim on a job lasts without being renewed (JOB_LOCK_SECONDS). BullMQ renews
+   * it every half of this while the job runs, so only a worker that died (SIGKILL, lost node) lets it
+   * lapse; see lockOptions for when another worker takes the job over.
+   */
+  lockSeconds: number;
   /** Messages per second into one channel, across every worker process (BullMQ's limiter is global to a queue); null: unlimited. */
   maxPerSecond: number | null;
   delivery: AlertDelivery;
@@ -30,13 +35,16 @@ export interface DeliveryWorkerOptions {
 }
 
 /**
- * BullMQ's limiter window for SLACK_MAX_POSTS_PER_SECOND, a tenth longer than a second: the limiter
- * starts jobs a window apart, but each post reaches Slack after a varying few milliseconds of
- * enrichment and rendering, so two posts a bare second apart often arrived less than a second apart
- * and the second got a 429 (and the channel a Retry-After pause of a second) — about one post in
- * three in `npm run bench:storm`.
+ * BullMQ's lock and stalled-job check for JOB_LOCK_SECONDS. A stalled job is found in two sweeps:
+ * one marks the active jobs, and a later one hands back those whose lock has lapsed meanwhile (a
+ * running job's renewal unmarks it). With the sweep every half of the lock, a job held by a worker
+ * that died just after renewing its lock is handed back at most a lock and a half later (15 s for
+ * the default 10 s), and then goes first in its channel. A delivery job lasts well under a second,
+ * so a short lock costs nothing but a renewal every few seconds while a job runs.
  */
-const LIMITER_WINDOW_MS = 1100;
+export function lockOptions(lockSeconds: number): { lockDuration: number; stalledInterval: number } {
+  return { lockDuration: lockSeconds * 1000, stalledInterval: (lockSeconds * 1000) / 2 };
+}
 
 /**
  * Runs one channel's delivery jobs: posts of first messages and updates of group messages. A Slack
@@ -82,9 +90,7 @@ export function createDeliveryWorker(
       // The last thousand delivered jobs and ten thousand failed ones stay inspectable (Bull Board).
       removeOnComplete: { count: 1000 },
       removeOnFail: { count: 10000 },
-      ...(options.lockSeconds
-        ? { lockDuration: options.lockSeconds * 1000, stalledInterval: options.lockSeconds * 1000 }
-        : {}),
+      ...lockOptions(options.lockSeconds),
       ...(options.maxPerSecond
         ? { limiter: { max: options.maxPerSecond, duration: LIMITER_WINDOW_MS } }
         : {}),

@@ -62,6 +62,7 @@ export function reportHtml(r: IncidentReport): string {
   if (r.summary.verdict)
     out.push(`<p><strong>Known benign pattern:</strong> ${prose(r.summary.verdict)}</p>`);
   if (r.summary.output) out.push("<p>Falco's output:</p>", pre(r.summary.output));
+  if (r.partialVisibility) out.push(`<p><strong>Warning:</strong> ${prose(r.partialVisibility)}</p>`);
 
   if (r.outcome) {
     out.push(

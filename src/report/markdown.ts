@@ -70,6 +70,7 @@ export function reportMarkdown(r: IncidentReport): string {
   out.push(mdProse(r.summary.why), "");
   if (r.summary.verdict) out.push(`**Known benign pattern:** ${mdProse(r.summary.verdict)}`, "");
   if (r.summary.output) out.push("Falco's output:", "", mdFence(r.summary.output), "");
+  if (r.partialVisibility) out.push(`> **Warning:** ${mdProse(r.partialVisibility)}`, "");
 
   if (r.outcome) {
     out.push("## Outcome", "", `- **Verdict:** ${mdText(r.outcome.label)}`);

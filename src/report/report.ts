@@ -33,6 +33,8 @@ export interface IncidentReport {
   references: { title: string; url: string }[];
   /** How the incident ended, once someone resolved it in Slack. */
   outcome: ReportOutcome | null;
+  /** Said when Falco on the alert's host dropped events around it (src/health), in words. */
+  partialVisibility?: string | null;
 }
 
 /** A resolution as the report states it. */

@@ -3,6 +3,8 @@ import type { Logger } from "pino";
 import { blocksToText, terminalSafe } from "../../blocks/console-preview.js";
 import type { Block, SlackMessage } from "../../blocks/limits.js";
 import type { KnowledgeBase } from "../enrich/knowledge.js";
+import type { Priority } from "../falco/priority.js";
+import type { VisibilityLookup } from "../health/visibility.js";
 import { enrich } from "../enrich/enrich.js";
 import { alertToSlackSeconds, enrichmentMatches, slackCalls } from "../metrics.js";
 import { PREVIEW_CHANNEL } from "../queue/names.js";
@@ -30,8 +32,11 @@ type Called<T> = { ok: true; value: T } | { ok: false; error: SlackErrorInfo; th
 
 type SlackMethod = "chat.postMessage" | "chat.update";
 
-/** Queues the follow-up update of a group's message when its counter moved on meanwhile. */
-export type FollowUp = (channel: string, leader: string) => Promise<void>;
+/**
+ * Queues the follow-up update of a group's message when its counter moved on meanwhile; `priority`
+ * is the group's first alert's, which ranks the update in the channel's queue.
+ */
+export type FollowUp = (channel: string, leader: string, priority: Priority) => Promise<void>;
 
 /** Options that keep Slack from turning anything in the message into links or mentions. */
 export const SAFE_POST_OPTIONS = {
@@ -51,6 +56,8 @@ export interface AlertDeliveryOptions {
   preview?: (text: string) => void;
   /** Queues a group's update when its counter moved on while its message was posted or updated. */
   followUp?: FollowUp;
+  /** The events the alert's host dropped around it, which its message mentions. */
+  visibility?: VisibilityLookup;
 }
 
 /**
@@ -64,6 +71,7 @@ export class AlertDelivery {
   private readonly log: Logger;
   private readonly preview: (text: string) => void;
   private readonly followUp: FollowUp;
+  private readonly visibility: VisibilityLookup | undefined;
 
   constructor(options: AlertDeliveryOptions) {
     this.store = options.store;
@@ -72,6 +80,7 @@ export class AlertDelivery {
     this.log = options.log;
     this.preview = options.preview ?? ((text) => process.stdout.write(`${text}\n\n`));
     this.followUp = options.followUp ?? (async () => {});
+    this.visibility = options.visibility;
   }
 
   private channelOf(stored: StoredAlert): string {
@@ -95,25 +104,26 @@ export class AlertDelivery {
   private async catchUp(stored: StoredAlert, shown: number): Promise<void> {
     await this.store.setGroupRendered(stored.alert.uuid, shown);
     const now = await this.store.group(stored.alert.uuid);
-    if (now && now.occurrences > shown) await this.followUp(this.channelOf(stored), stored.alert.uuid);
+    if (now && now.occurrences > shown)
+      await this.followUp(this.channelOf(stored), stored.alert.uuid, stored.alert.priority);
   }
 
   /** Posts the first message of an alert (or of the group it leads). Idempotent. */
   async deliver(uuid: string, jobId?: string): Promise<DeliveryOutcome> {
     // Every line about an alert names it, and the queue job that carried it when there is one.
     const log = this.log.child(jobId ? { uuid, jobId } : { uuid });
-    const loaded = await loadForMessage(this.store, uuid, this.slack?.client ?? null);
+    const loaded = await loadForMessage(this.store, uuid, this.slack?.client ?? null, this.visibility);
     if (!loaded) {
       log.warn("alert to deliver is no longer stored; nothing to post");
       return { kind: "done" };
     }
-    const { stored, group, previous } = loaded;
+    const { stored, group, previous, visibility } = loaded;
     // A later occurrence of a group is shown by the group's message, not a message of its own.
     if (stored.group && stored.group !== uuid) return this.updateGroup(stored.group, jobId);
     if (stored.slack || stored.delivery.status === "preview") return { kind: "done" };
     // A group its rule's fleet roll-up shows has no message of its own (a re-sent copy queues it).
     if (stored.delivery.status === "rolled_up") return { kind: "done" };
-    const message = renderStored(stored, this.kb, group, previous);
+    const message = renderStored(stored, this.kb, group, previous, visibility);
     const shown = group?.occurrences ?? 1;
 
     if (!this.slack) {
@@ -198,11 +208,11 @@ export class AlertDelivery {
    */
   async updateGroup(leader: string, jobId?: string): Promise<DeliveryOutcome> {
     const log = this.log.child(jobId ? { uuid: leader, jobId } : { uuid: leader });
-    const loaded = await loadForMessage(this.store, leader, this.slack?.client ?? null);
+    const loaded = await loadForMessage(this.store, leader, this.slack?.client ?? null, this.visibility);
     if (!loaded || !loaded.group) return { kind: "done" };
-    const { stored, group, previous } = loaded;
+    const { stored, group, previous, visibility } = loaded;
     if (group.occurrences <= group.rendered) return { kind: "done" };
-    const message = renderStored(stored, this.kb, group, previous);
+    const message = renderStored(stored, this.kb, group, previous, visibility);
     if (!this.slack) {
       if (stored.delivery.status !== "preview") return { kind: "done" };
       this.preview(

@@ -1,6 +1,8 @@
 import type { WebClient } from "@slack/web-api";
 import { type HomeAlert, type HomeSection, alertSection, renderHome } from "../../blocks/home.js";
 import { isOpen, type StoredAlert, stateOf } from "../store/alert-store.js";
+import { silencesSection } from "./home-silences.js";
+import { tuningSection } from "./home-tuning.js";
 import type { ListenerDeps } from "./listeners/deps.js";
 
 /** The Home tab's new / acknowledged / escalated sections look through this many of the latest alerts. */
@@ -65,16 +67,20 @@ export async function alertSections(deps: Pick<ListenerDeps, "store">, user: str
   ];
 }
 
+/** What the Home tab reads: the alerts, and the silences and saved exceptions when they are set up. */
+export type HomeDeps = Pick<ListenerDeps, "store" | "silences" | "tuning">;
+
 /**
- * Publishes `user`'s Home tab (views.publish). Sections of other kinds (the active silences, the
- * tuning set) are HomeSections their own modules make; they go in the list given to renderHome,
- * after the alert sections.
+ * Publishes `user`'s Home tab (views.publish): the alert sections, then the active silences and the
+ * saved Falco exceptions. Each other kind of section is a HomeSection its own module makes, added
+ * to this list.
  */
-export async function publishHome(
-  client: WebClient,
-  deps: Pick<ListenerDeps, "store">,
-  user: string,
-): Promise<void> {
-  const view = renderHome(await alertSections(deps, user));
+export async function publishHome(client: WebClient, deps: HomeDeps, user: string): Promise<void> {
+  const [alerts, ...others] = await Promise.all([
+    alertSections(deps, user),
+    silencesSection(deps),
+    tuningSection(deps),
+  ]);
+  const view = renderHome([...alerts, ...others.filter((s): s is HomeSection => s !== null)]);
   await client.views.publish({ user_id: user, view });
 }

@@ -2,6 +2,8 @@ import type { WebClient } from "@slack/web-api";
 import { type AlertView, type GroupView, renderAlertMessage } from "../../blocks/alert-message.js";
 import type { PreviousOccurrenceView } from "../../blocks/resolution.js";
 import { enrich } from "../enrich/enrich.js";
+import type { VisibilityLoss } from "../health/state.js";
+import type { VisibilityLookup } from "../health/visibility.js";
 import type { KnowledgeBase } from "../enrich/knowledge.js";
 import type { AlertStore, GroupInfo, StoredAlert } from "../store/alert-store.js";
 
@@ -21,6 +23,7 @@ export function viewOf(
   kb: KnowledgeBase,
   group: GroupInfo | null = null,
   previous: PreviousOccurrenceView | null = null,
+  visibility: VisibilityLoss | null = null,
 ): AlertView {
   return {
     alert: stored.alert,
@@ -39,6 +42,7 @@ export function viewOf(
     resolution: stored.resolution,
     previous,
     silence: stored.silence ?? null,
+    visibility,
   };
 }
 
@@ -47,8 +51,9 @@ export function renderStored(
   kb: KnowledgeBase,
   group: GroupInfo | null = null,
   previous: PreviousOccurrenceView | null = null,
+  visibility: VisibilityLoss | null = null,
 ) {
-  return renderAlertMessage(viewOf(stored, kb, group, previous));
+  return renderAlertMessage(viewOf(stored, kb, group, previous, visibility));
 }
 
 /**
@@ -75,13 +80,26 @@ async function previousOccurrence(
   return { uuid, resolution: previous?.resolution ?? null, permalink };
 }
 
-/** The stored alert, its group and the resolved occurrence it follows, as the message shows them. */
+/**
+ * The stored alert, its group, the resolved occurrence it follows and the events its host dropped
+ * around it (with a `visibility` lookup), as the message shows them.
+ */
 export async function loadForMessage(
   store: AlertStore,
   uuid: string,
   client: WebClient | null = null,
-): Promise<{ stored: StoredAlert; group: GroupInfo | null; previous: PreviousOccurrenceView | null } | null> {
+  visibility?: VisibilityLookup,
+): Promise<{
+  stored: StoredAlert;
+  group: GroupInfo | null;
+  previous: PreviousOccurrenceView | null;
+  visibility: VisibilityLoss | null;
+} | null> {
   const [stored, group] = await Promise.all([store.get(uuid), store.group(uuid)]);
   if (!stored) return null;
-  return { stored, group, previous: await previousOccurrence(store, stored, client) };
+  const [previous, loss] = await Promise.all([
+    previousOccurrence(store, stored, client),
+    visibility ? visibility(stored.alert, stored.receivedAt) : null,
+  ]);
+  return { stored, group, previous, visibility: loss };
 }

@@ -1,6 +1,7 @@
 import type { Logger } from "pino";
 import { blocksToText, terminalSafe } from "../../blocks/console-preview.js";
 import { renderRollupMessage, type RollupView } from "../../blocks/rollup-message.js";
+import type { Priority } from "../falco/priority.js";
 import { slackCalls } from "../metrics.js";
 import type { RollupInfo, RollupStore } from "../store/rollups.js";
 import { classifySlackError } from "./client.js";
@@ -29,7 +30,7 @@ export function rollupView(r: RollupInfo): RollupView {
 }
 
 /** Queues the follow-up update of a roll-up's message when its members moved on meanwhile. */
-export type RollupFollowUp = (channel: string, rollup: string) => Promise<void>;
+export type RollupFollowUp = (channel: string, rollup: string, priority: Priority) => Promise<void>;
 
 export interface RollupDeliveryOptions {
   rollups: RollupStore;
@@ -65,7 +66,7 @@ export class RollupDelivery {
   private async catchUp(r: RollupInfo, shown: number): Promise<void> {
     await this.store.setRendered(r.id, shown);
     const now = await this.store.get(r.id);
-    if (now && now.occurrences > shown) await this.followUp(r.channel, r.id);
+    if (now && now.occurrences > shown) await this.followUp(r.channel, r.id, now.priority);
   }
 
   /** Posts the roll-up's first message. */

@@ -2,6 +2,7 @@ import type { WebClient } from "@slack/web-api";
 import type { Logger } from "pino";
 import { type SilenceSummary, silenceEndedMessage } from "../../blocks/silence.js";
 import type { KnowledgeBase } from "../enrich/knowledge.js";
+import type { VisibilityLookup } from "../health/visibility.js";
 import { SCOPE_FIELDS, SCOPE_ORDER } from "../silence/scope.js";
 import type { Silence } from "../silence/silence.js";
 import type { AlertStore } from "../store/alert-store.js";
@@ -33,6 +34,8 @@ export interface SilenceEndDeps {
   /** null in preview mode without a workspace: the end is recorded, nothing is posted. */
   client: WebClient | null;
   log: Logger;
+  /** The events the alert's host dropped around it, which its message keeps mentioning. */
+  visibility?: VisibilityLookup;
 }
 
 /**

@@ -361,10 +361,13 @@ export class AlertStore {
     return alerts.filter((a): a is StoredAlert => a !== null);
   }
 
-  /** Records who acknowledged or escalated first; a later caller learns who won. Atomic across processes. */
+  /**
+   * Records who first acknowledged, escalated or posted the full report; a later caller learns who
+   * won. Atomic across processes.
+   */
   async claim(
     uuid: string,
-    action: "acknowledged" | "escalated",
+    action: "acknowledged" | "escalated" | "reportPosted",
     userId: string,
     at: Date,
   ): Promise<ClaimResult> {
@@ -453,16 +456,19 @@ export class AlertStore {
 
   /**
    * Claims the one posting of the full report in the alert's thread: true for the first caller only,
-   * so that two clicks do not post it twice. `releaseReport` gives the claim back when posting failed.
+   * so that two clicks do not post it twice; atomic, and false for an alert no longer stored (the
+   * claim never makes a half-empty hash of it). `releaseReport` gives the claim back when posting failed.
    */
-  async claimReport(uuid: string, at: Date): Promise<boolean> {
-    if (!(await this.redis.exists(this.keys.alert(uuid)))) return false;
-    const field: AlertHashField = "reportPostedAt";
-    return (await this.redis.hsetnx(this.keys.alert(uuid), field, at.toISOString())) === 1;
+  async claimReport(uuid: string, userId: string, at: Date): Promise<boolean> {
+    return (await this.claim(uuid, "reportPosted", userId, at)).outcome === "claimed";
   }
 
   async releaseReport(uuid: string): Promise<void> {
-    await this.redis.hdel(this.keys.alert(uuid), "reportPostedAt" satisfies AlertHashField);
+    await this.redis.hdel(
+      this.keys.alert(uuid),
+      "reportPostedBy" satisfies AlertHashField,
+      "reportPostedAt" satisfies AlertHashField,
+    );
   }
 
   async setEscalation(uuid: string, ref: SlackRef): Promise<void> {

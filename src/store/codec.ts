@@ -85,6 +85,8 @@ const alertHash = z.object({
   postIntentAt: optionalText,
   expanded: flag.optional(),
   mitigationInThread: flag.optional(),
+  /** Who first asked for the full report in the thread, and when (claimAction.lua). */
+  reportPostedBy: optionalText,
   reportPostedAt: optionalText,
   /** Who owns the alert (took it, or was assigned it) and since when; takeOwnership.lua writes them. */
   ownerBy: optionalText,

@@ -159,4 +159,46 @@ export class StoreKeys {
   tuningDraft(id: string): string {
     return `${this.prefix}:tuning:draft:${id}`;
   }
+
+  /* Falco's own health (src/store/health-store.ts), one record per host; a host is its name. */
+
+  /** Every host's last alert of any kind: host → arrival ms (hash; written once per ingest batch). */
+  get healthLastSeen(): string {
+    return `${this.prefix}:health:last-seen`;
+  }
+
+  /** Hosts that sent a metrics snapshot, whose heartbeat is checked: host → its arrival ms (hash). */
+  get healthWatched(): string {
+    return `${this.prefix}:health:watched`;
+  }
+
+  /** Hosts with an open outage (set). */
+  get healthOutages(): string {
+    return `${this.prefix}:health:outages`;
+  }
+
+  /** A host's latest metrics snapshot: its figures as JSON and when it arrived (hash). */
+  healthHost(host: string): string {
+    return `${this.prefix}:health:host:${host}`;
+  }
+
+  /** A host's drop alerts and timeouts notifications by arrival ms (sorted set). */
+  healthEvents(host: string): string {
+    return `${this.prefix}:health:events:${host}`;
+  }
+
+  /** A host's current visibility episode and its Slack message (hash; see recordVisibilityLoss.lua). */
+  healthEpisode(host: string): string {
+    return `${this.prefix}:health:episode:${host}`;
+  }
+
+  /** A host's open outage and its Slack message (hash; see openOutage.lua). */
+  healthOutage(host: string): string {
+    return `${this.prefix}:health:outage:${host}`;
+  }
+
+  /** A channel's backlog notice: its Slack message and what it last showed (hash; backlog-notices.ts). */
+  backlogNotice(channel: string): string {
+    return `${this.prefix}:backlog-notice:${channel}`;
+  }
 }

@@ -238,3 +238,23 @@ describe("AlertStore.resolve", () => {
     expect(await redis.zscore(keys.byTime, uuid(300))).not.toBeNull();
   });
 });
+
+describe("AlertStore.claimReport", () => {
+  const { keys, redis, store, stateOf } = storeOnOwnPrefix("report");
+
+  it("lets one caller post the full report, names them, gives the claim back, and never makes a hash of an alert that is gone", async () => {
+    await store.createMany([item(400, { groupKey: "g-report" })], options);
+    expect(await store.claimReport(uuid(400), "U0FIRST", received)).toBe(true);
+    expect(await store.claimReport(uuid(400), "U0SECOND", received)).toBe(false);
+    expect(await stateOf(uuid(400))).toMatchObject({
+      reportPostedBy: "U0FIRST",
+      reportPostedAt: received.toISOString(),
+    });
+    await store.releaseReport(uuid(400));
+    expect(await store.claimReport(uuid(400), "U0SECOND", received)).toBe(true);
+
+    const gone = uuid(401);
+    expect(await store.claimReport(gone, "U0FIRST", received)).toBe(false);
+    expect(await redis.exists(keys.alert(gone))).toBe(0);
+  });
+});

@@ -70,7 +70,7 @@ describe("POST /falco holds at most INGEST_MAX_BYTES_IN_FLIGHT of requests at on
         new Promise<Accepted>((resolve) => {
           calls.push({
             hosts: alerts.map((a) => a.hostname ?? ""),
-            finish: () => resolve({ duplicates: [] }),
+            finish: () => resolve({ duplicates: [], health: [] }),
           });
         }),
     });

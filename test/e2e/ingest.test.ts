@@ -49,6 +49,7 @@ describe("POST /falco and GET /alerts", () => {
       accepted: 2,
       uuids: ["0000aaaa-0000-4000-8000-000000000001", "0000aaaa-0000-4000-8000-000000000002"],
       duplicates: [],
+      health: [],
     });
     const nd = await h.postAlerts(`${c}\n`, { ...auth, "content-type": "application/x-ndjson" });
     expect(nd.status).toBe(202);

@@ -57,7 +57,10 @@ describe("group commit of small requests (IntakeCommitter) against real Redis", 
   it("stores the requests of one turn with one call, and answers each for its own alerts", async () => {
     const received = new Date("2026-12-02T10:00:00Z");
     // Alone, a request is committed at the end of its turn, by itself.
-    expect(await new IntakeCommitter(intake).accept([alert(uuid(1))], received)).toEqual({ duplicates: [] });
+    expect(await new IntakeCommitter(intake).accept([alert(uuid(1))], received)).toEqual({
+      duplicates: [],
+      health: [],
+    });
     expect(calls).toEqual([1]);
 
     calls.length = 0;
@@ -71,10 +74,10 @@ describe("group commit of small requests (IntakeCommitter) against real Redis", 
     const results = await Promise.all(requests.map((alerts) => committer.accept(alerts, received)));
     expect(calls).toEqual([5]);
     expect(results).toEqual([
-      { duplicates: [] },
-      { duplicates: [] },
-      { duplicates: [uuid(2)] },
-      { duplicates: [uuid(1)] },
+      { duplicates: [], health: [] },
+      { duplicates: [], health: [] },
+      { duplicates: [uuid(2)], health: [] },
+      { duplicates: [uuid(1)], health: [] },
     ]);
     for (const i of [1, 2, 3, 4]) expect(await intake.store.get(uuid(i))).not.toBeNull();
     const queue = intake.queues.queue("C0COMMIT");
@@ -130,8 +133,11 @@ describe("group commit of small requests (IntakeCommitter) against real Redis", 
     const slot = 1_000_000;
     const at = slot * 3000 + 100;
     for (let i = 0; i < 5; i++)
-      await queues.enqueueUpdates([{ channel: "C0UPDATES", leader: uuid(1) }], at + i * 10);
-    await queues.enqueueUpdates([{ channel: "C0UPDATES", leader: uuid(1) }], at + 3000);
+      await queues.enqueueUpdates(
+        [{ channel: "C0UPDATES", leader: uuid(1), priority: "Notice" }],
+        at + i * 10,
+      );
+    await queues.enqueueUpdates([{ channel: "C0UPDATES", leader: uuid(1), priority: "Notice" }], at + 3000);
     expect(added).toEqual([`update-${uuid(1)}-${slot}`, `update-${uuid(1)}-${slot + 1}`]);
     expect((await queue.getJobs(["delayed"])).map((j) => j.id).sort()).toEqual(added.sort());
     await queues.close();

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -21,6 +21,27 @@ if (!HAVE_CHROMIUM)
 
 const ARTIFACTS = resolve(ROOT, "test-artifacts");
 const TOKEN = "preview-test-token-0123456789";
+const AUTH = { authorization: `Bearer ${TOKEN}` };
+
+const shellSample = JSON.parse(
+  readFileSync(new URL("../../examples/terminal-shell.json", import.meta.url), "utf8"),
+) as { output_fields: Record<string, unknown> } & Record<string, unknown>;
+
+let sampleSerial = 0;
+/** The terminal-shell sample with a fresh uuid, this host and these output fields changed. */
+function shellAlert(hostname: string, fields: Record<string, unknown> = {}): { uuid: string; body: string } {
+  const uuid = `b7005e00-0000-4000-8000-${String(++sampleSerial).padStart(12, "0")}`;
+  return {
+    uuid,
+    body: JSON.stringify({
+      ...shellSample,
+      uuid,
+      hostname,
+      time: new Date().toISOString(),
+      output_fields: { ...shellSample.output_fields, ...fields },
+    }),
+  };
+}
 
 describe.skipIf(!HAVE_CHROMIUM)("the /preview page in headless Chromium (skipped without Chromium)", () => {
   const prefix = uniquePrefix("preview-page");
@@ -67,6 +88,8 @@ describe.skipIf(!HAVE_CHROMIUM)("the /preview page in headless Chromium (skipped
       await fetch(`${base}/alerts/${uuid}`, { headers: { authorization: `Bearer ${TOKEN}` } })
     ).json()) as {
       state: string;
+      delivery: { status: string; heldBy?: string };
+      slack: { ts: string } | null;
       acknowledgedBy: string | null;
       escalatedBy: string | null;
       ownedBy: string | null;
@@ -244,4 +267,139 @@ describe.skipIf(!HAVE_CHROMIUM)("the /preview page in headless Chromium (skipped
     await root.getByRole("button", { name: "Acknowledge" }).waitFor();
     expect((await alertJson(uuid)).state).toBe("new");
   }, 30_000);
+
+  const sendAlert = async (alert: { body: string }) => {
+    const res = await fetch(`${base}/falco`, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...AUTH },
+      body: alert.body,
+    });
+    expect(res.status).toBe(202);
+  };
+  const byUuid = (uuid: string) => page.locator(`article.msg:has(button[data-value="${uuid}"])`);
+
+  it("silences an alert through the Silence form: the message says so, and a matching alert is not posted", async () => {
+    const first = shellAlert("browser-silence-node", { "k8s.pod.name": "shop-web-7d9c8b6f5-aaaaa" });
+    await sendAlert(first);
+    const msg = byUuid(first.uuid).first();
+    await msg.waitFor({ timeout: 15_000 });
+    await msg.getByRole("button", { name: "Silence" }).click();
+    const form = page.getByRole("dialog", { name: "Silence alerts" });
+    await form.waitFor();
+    // The scope offered from the alert's own values, all ticked; the first duration chosen.
+    expect(await form.getByLabel("Host: browser-silence-node").isChecked()).toBe(true);
+    expect(await form.getByLabel("Namespace: shop").isChecked()).toBe(true);
+    expect(await form.getByLabel("1 hour").isChecked()).toBe(true);
+
+    // The reason is required: Slack's client asks for it without sending anything.
+    await form.getByRole("button", { name: "Silence" }).click();
+    await form.getByText("Please complete this required field.").waitFor();
+    const none = (await (await fetch(`${base}/silences`, { headers: AUTH })).json()) as {
+      silences: unknown[];
+    };
+    expect(none.silences).toEqual([]);
+
+    await form.getByLabel("4 hours").check();
+    await form.getByLabel("Reason").fill("node rebuild <b>today</b>");
+    await form.getByRole("button", { name: "Silence" }).click();
+    await form.waitFor({ state: "detached" });
+    await msg.getByText("Silenced until").waitFor();
+    await msg.getByRole("button", { name: "Unsilence" }).waitFor();
+    expect(await msg.locator("details.thread").innerText()).toContain("node rebuild <b>today</b>");
+    const { silences } = (await (await fetch(`${base}/silences`, { headers: AUTH })).json()) as {
+      silences: { id: string; match: Record<string, string>; createdBy: string }[];
+    };
+    expect(silences).toHaveLength(1);
+    expect(silences[0]).toMatchObject({
+      match: { hostname: "browser-silence-node" },
+      createdBy: "UPREVIEW01",
+    });
+
+    // The same workload's next alert, from another pod: stored as silenced, no new message on the page.
+    const next = shellAlert("browser-silence-node", { "k8s.pod.name": "shop-web-7d9c8b6f5-bbbbb" });
+    await sendAlert(next);
+    await waitFor(async () => (await alertJson(next.uuid)).delivery?.status === "silenced", "held back");
+    expect(await alertJson(next.uuid)).toMatchObject({
+      delivery: { status: "silenced", heldBy: silences[0]!.id },
+      slack: null,
+    });
+    // Another host's alert is posted meanwhile, so the page has caught up with the worker.
+    const other = shellAlert("browser-other-node");
+    await sendAlert(other);
+    await byUuid(other.uuid).first().waitFor({ timeout: 15_000 });
+    expect(await byUuid(next.uuid).count()).toBe(0);
+    expect(await page.locator("#workspace").innerText()).not.toContain(next.uuid);
+    await page.screenshot({ path: resolve(ARTIFACTS, "preview-silenced.png"), fullPage: true });
+  }, 60_000);
+
+  it("lists the silence on the Home tab, whose Unsilence lifts it and refreshes the tab", async () => {
+    await page.getByRole("tab", { name: "Home" }).click();
+    // The silence's row (the alert it was made from is listed under New as well).
+    const row = page.locator("#home .bk-section", { hasText: "node rebuild <b>today</b>" });
+    await row.waitFor();
+    expect(await row.innerText()).toContain("where Host browser-silence-node");
+    await page.locator("#home .bk-actions button", { hasText: "Unsilence" }).first().click();
+    await page.locator("#home", { hasText: "No active silences: every alert is posted." }).waitFor();
+    expect(await page.locator("#home .bk-section", { hasText: "node rebuild" }).count()).toBe(0);
+    const { silences } = (await (await fetch(`${base}/silences`, { headers: AUTH })).json()) as {
+      silences: unknown[];
+    };
+    expect(silences).toEqual([]);
+    await page.getByRole("tab", { name: "Channels" }).click();
+    await page.locator("#workspace").waitFor({ state: "visible" });
+    // The silenced message's thread says it was lifted, and how many alerts it held back.
+    await page
+      .locator("article.msg details.thread", { hasText: "lifted the silence" })
+      .first()
+      .waitFor({ timeout: 15_000 });
+  }, 30_000);
+
+  it("tunes an alert: resolved as a false positive, Tune replays the exception, Save puts it in the rules file", async () => {
+    const image = "registry.example.com/shop/browser-debug";
+    const alert = shellAlert("browser-tune-node", {
+      "container.image.repository": image,
+      "k8s.ns.name": "browser-ns",
+    });
+    await sendAlert(alert);
+    const msg = byUuid(alert.uuid).first();
+    await msg.waitFor({ timeout: 15_000 });
+    expect(await msg.getByRole("button", { name: "Tune" }).count()).toBe(0);
+
+    await msg.getByRole("button", { name: "Resolve" }).click();
+    const resolve_ = page.getByRole("dialog", { name: "Resolve alert" });
+    await resolve_.waitFor();
+    await resolve_.getByLabel("False positive").check();
+    await resolve_.getByRole("button", { name: "Resolve" }).click();
+    await resolve_.waitFor({ state: "detached" });
+    await msg.getByText("Resolved as false positive by").waitFor();
+
+    await msg.getByRole("button", { name: "Tune" }).click();
+    const tune = page.getByRole("dialog", { name: "Tune this rule" });
+    await tune.waitFor();
+    // The knowledge entry's fields, ticked, with the alert's values; the name is editable.
+    expect(await tune.getByLabel("Include container.image.repository").isChecked()).toBe(true);
+    expect(await tune.getByLabel("container.image.repository: value").inputValue()).toBe(image);
+    await tune.getByLabel("Exception name").fill("browser_debug_image");
+    await tune.getByRole("button", { name: "Replay" }).click();
+
+    // The replay: what it would have hidden, before anything is saved.
+    await tune.getByRole("button", { name: "Save" }).waitFor({ timeout: 15_000 });
+    const replay = await tune.innerText();
+    expect(replay).toMatch(/It would have hidden 1 of the rule's \d+ stored alerts/);
+    expect(replay).toContain(alert.uuid);
+    const before = await (await fetch(`${base}/tuning/falco-rules.yaml`, { headers: AUTH })).text();
+    expect(before).not.toContain("browser_debug_image");
+    await page.screenshot({ path: resolve(ARTIFACTS, "preview-tune-replay.png"), fullPage: true });
+
+    await tune.getByRole("button", { name: "Save" }).click();
+    await tune.waitFor({ state: "detached" });
+    const file = await waitFor(async () => {
+      const text = await (await fetch(`${base}/tuning/falco-rules.yaml`, { headers: AUTH })).text();
+      return text.includes("browser_debug_image") ? text : null;
+    }, "the exception in the rules file");
+    expect(file).toContain("- rule: Terminal shell in container");
+    expect(file).toContain(`'"${image}"'`);
+    expect(file).toContain(`'"browser-ns"'`);
+    await msg.locator("details.thread", { hasText: "added the Falco exception" }).waitFor();
+  }, 60_000);
 });

@@ -1,9 +1,15 @@
 import { readFileSync } from "node:fs";
+import { Queue } from "bullmq";
+import { Redis } from "ioredis";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ACTIONS } from "../../blocks/alert-message.js";
+import { slackDate } from "../../blocks/escape.js";
 import { SILENCE_MODAL } from "../../blocks/silence.js";
-import { startWeb, type WebProcess } from "../../src/main/compose.js";
+import { startWeb, startWorker, type WebProcess, type WorkerProcess } from "../../src/main/compose.js";
+import { queuePrefix } from "../../src/queue/names.js";
+import { SILENCE_QUEUE } from "../../src/queue/silence-jobs.js";
+import { StoreKeys } from "../../src/store/keys.js";
 import type { ViewValues } from "../../src/preview/slack-requests.js";
 import { CHANNEL, type Harness, startHarness } from "../../support/harness.js";
 import { TEST_REDIS_URL, waitFor } from "../../support/redis.js";
@@ -48,6 +54,38 @@ function form(o: { fields?: string[]; choice?: string; date?: string | null; rea
       [SILENCE_MODAL.reason.action]: { type: "plain_text_input", value: o.reason ?? "" },
     },
   };
+}
+
+/**
+ * Brings a silence's end forward to `inMs` from now, as if its hours had passed: its end in its
+ * hash and in the active set, and the delay of its BullMQ end job, which the real worker then runs.
+ */
+async function bringEndForward(prefix: string, id: string, inMs: number): Promise<Date> {
+  const endsAt = new Date(Date.now() + inMs);
+  const keys = new StoreKeys(prefix);
+  const redis = new Redis(TEST_REDIS_URL);
+  const queue = new Queue(SILENCE_QUEUE, { connection: redis, prefix: queuePrefix(prefix) });
+  try {
+    await redis.hset(keys.silence(id), "endsAt", endsAt.toISOString(), "endsAtMs", String(endsAt.getTime()));
+    await redis.zadd(keys.activeSilences, endsAt.getTime(), id);
+    const job = await queue.getJob(`end-${id}`);
+    expect(await job!.isDelayed()).toBe(true);
+    await job!.changeDelay(inMs);
+  } finally {
+    await queue.close();
+    redis.disconnect();
+  }
+  return endsAt;
+}
+
+/** The silence an alert's hash is marked with (the one made from it), or null. */
+async function silenceMark(prefix: string, uuid: string): Promise<string | null> {
+  const redis = new Redis(TEST_REDIS_URL);
+  try {
+    return await redis.hget(new StoreKeys(prefix).alert(uuid), "silenceId");
+  } finally {
+    redis.disconnect();
+  }
 }
 
 const dayFromNow = (days: number) => new Date(Date.now() + days * 86_400_000).toISOString().slice(0, 10);
@@ -261,6 +299,96 @@ describe("silences, end to end", () => {
     }
   });
 
+  it("refuses a submission with an empty reason, a past date or one beyond 90 days by block, and creates nothing", async () => {
+    const { uuid, ts } = await postedAlert({ hostname: "refused-host" });
+    await h.click(ACTIONS.silence, uuid, "U0GINA", ts);
+    await waitFor(() => h.slack!.openModal("U0GINA"), "the Silence modal");
+    const updatesBefore = h.slack!.callsOf("chat.update").filter((c) => c.args.ts === ts).length;
+    const refused: [ViewValues, Record<string, unknown>][] = [
+      [form({ fields: ["hostname"], reason: "" }), { reason: "Say why these alerts may be silenced." }],
+      [form({ fields: ["hostname"], reason: " \n " }), { reason: "Say why these alerts may be silenced." }],
+      [
+        form({ fields: ["hostname"], choice: "until", date: "2020-01-01", reason: "x" }),
+        { until: expect.stringContaining("in the past") },
+      ],
+      [
+        form({ fields: ["hostname"], choice: "until", date: dayFromNow(91), reason: "x" }),
+        { until: expect.stringContaining("at most 90 days") },
+      ],
+      [
+        form({ fields: ["hostname"], choice: "until", date: null, reason: "x" }),
+        { until: "Pick the date the silence ends." },
+      ],
+      // Both at once: each error under its own input.
+      [
+        form({ fields: ["hostname"], choice: "until", date: "2020-01-01", reason: "" }),
+        { until: expect.stringContaining("in the past"), reason: "Say why these alerts may be silenced." },
+      ],
+    ];
+    for (const [values, errors] of refused) {
+      const answer = await h.slack!.submitView("U0GINA", values);
+      expect(answer).toMatchObject({ status: 200, action: "errors" });
+      expect((answer as { errors: Record<string, string> }).errors).toEqual(errors);
+    }
+    // The modal stays open for a correction; nothing was made, marked, scheduled or said.
+    expect(h.slack!.openModal("U0GINA")).toBeDefined();
+    expect(await silencesNow()).toEqual([]);
+    expect(await silenceMark(h.prefix, uuid)).toBeNull();
+    const redis = new Redis(TEST_REDIS_URL);
+    const queue = new Queue(SILENCE_QUEUE, { connection: redis, prefix: queuePrefix(h.prefix) });
+    try {
+      const keys = new StoreKeys(h.prefix);
+      expect(await redis.zcard(keys.activeSilences)).toBe(0);
+      expect(await queue.getJobCounts("delayed", "waiting", "active")).toMatchObject({
+        delayed: 0,
+        waiting: 0,
+        active: 0,
+      });
+    } finally {
+      await queue.close();
+      redis.disconnect();
+    }
+    await new Promise((r) => setTimeout(r, 200));
+    expect(postedMessage(uuid)!.replies).toEqual([]);
+    expect(h.slack!.callsOf("chat.update").filter((c) => c.args.ts === ts)).toHaveLength(updatesBefore);
+    // A matching alert is still posted.
+    await postedAlert({ hostname: "refused-host" });
+    h.slack!.closeModal("U0GINA");
+  });
+
+  it("replies once in the thread of the message it was made from when the silence runs out, with the count", async () => {
+    const { uuid, ts } = await postedAlert({ hostname: "runs-out-host" });
+    await h.click(ACTIONS.silence, uuid, "U0HANK", ts);
+    await waitFor(() => h.slack!.openModal("U0HANK"), "the Silence modal");
+    expect(
+      await h.slack!.submitView("U0HANK", form({ fields: ["hostname"], choice: "1h", reason: "rebuild" })),
+    ).toMatchObject({ action: "closed" });
+    const silence = (await silencesNow()).find((s) => s.match.hostname === "runs-out-host")!;
+    expect(silence).toMatchObject({ alert: uuid, message: { channel: CHANNEL, ts } });
+    expect(await silenceMark(h.prefix, uuid)).toBe(silence.id);
+    await waitFor(() => allText(postedMessage(uuid)!.blocks).includes("Silenced until"), "the silenced line");
+    const held = alertJson({ hostname: "runs-out-host" });
+    await post(held.body);
+    expect((await get(held.uuid)).delivery).toMatchObject({ status: "silenced", heldBy: silence.id });
+
+    const endsAt = await bringEndForward(h.prefix, silence.id as string, 1500);
+    const reply = await waitFor(
+      () => postedMessage(uuid)!.replies.find((r) => r.text.includes("held back")),
+      "the reply when it runs out",
+      10_000,
+    );
+    expect(reply.text).toBe(
+      `:loud_sound: The silence on *Terminal shell in container* (Notice or lower) where Host \`runs-out-host\` ended at ${slackDate(endsAt.toISOString())}. It held back 1 alert.`,
+    );
+    const ended = (await (await fetch(`${h.base}/silences/${silence.id}`, { headers: auth })).json()) as Json;
+    expect(ended).toMatchObject({ active: false, endedBy: null, held: 1 });
+    await waitFor(() => !allText(postedMessage(uuid)!.blocks).includes("Silenced until"), "the line gone");
+    expect(await silenceMark(h.prefix, uuid)).toBeNull();
+    await new Promise((r) => setTimeout(r, 300));
+    expect(postedMessage(uuid)!.replies.filter((r) => r.text.includes("held back"))).toHaveLength(1);
+    await postedAlert({ hostname: "runs-out-host" }); // posted again
+  });
+
   it("answers the HTTP API only with the token, and names the field of a bad body", async () => {
     expect((await fetch(`${h.base}/silences`)).status).toBe(401);
     expect((await fetch(`${h.base}/silences`, { method: "POST", body: "{}" })).status).toBe(401);
@@ -397,5 +525,60 @@ describe("silences and SLACK_ALLOWED_RESPONDERS", () => {
     expect(
       ((await (await fetch(`${h.base}/silences`)).json()) as { silences: Json[] }).silences,
     ).toHaveLength(1);
+  });
+});
+
+describe("a silence's end across a worker restart", () => {
+  let h: Harness;
+  let worker: WorkerProcess | null = null;
+  beforeAll(async () => {
+    h = await startHarness("silence-restart", { worker: false });
+  });
+  afterAll(async () => {
+    await worker?.close();
+    await h?.stop();
+  });
+
+  const startAWorker = () =>
+    startWorker({ config: h.config, redisUrl: TEST_REDIS_URL, kb: h.kb, log: pino({ level: "silent" }) });
+  const message = (uuid: string) =>
+    h.slack!.channels.get(CHANNEL)?.messages.find((m) => allText(m.blocks).includes(uuid));
+
+  it("ends a silence that fell due while no worker ran once one starts on the same Redis, and replies in its thread", async () => {
+    worker = await startAWorker();
+    const a = alertJson({ hostname: "restart-host" });
+    expect((await h.postAlerts(a.body)).status).toBe(202);
+    const ts = await waitFor(
+      async () => ((await (await h.getAlert(a.uuid)).json()) as Json).slack?.ts as string | undefined,
+      "the post",
+    );
+    await h.click(ACTIONS.silence, a.uuid, "U0IRIS", ts);
+    await waitFor(() => h.slack!.openModal("U0IRIS"), "the Silence modal");
+    expect(
+      await h.slack!.submitView("U0IRIS", form({ fields: ["hostname"], choice: "1h", reason: "node drain" })),
+    ).toMatchObject({ action: "closed" });
+    const { silences } = (await (await fetch(`${h.base}/silences`)).json()) as { silences: Json[] };
+    const id = silences[0]!.id as string;
+
+    // The worker stops; the silence falls due while none runs.
+    await worker.close();
+    worker = null;
+    await bringEndForward(h.prefix, id, 300);
+    await new Promise((r) => setTimeout(r, 1500));
+    const pending = (await (await fetch(`${h.base}/silences/${id}`)).json()) as Json;
+    expect(pending.endedAt).toBeNull();
+    expect(message(a.uuid)!.replies.filter((r) => r.text.includes("held back"))).toHaveLength(0);
+
+    // A worker starts again on the same prefix: the job left in Redis ends it and replies once.
+    worker = await startAWorker();
+    const reply = await waitFor(
+      () => message(a.uuid)!.replies.find((r) => r.text.includes("held back")),
+      "the reply after the restart",
+      10_000,
+    );
+    expect(reply.text).toMatch(/^:loud_sound: The silence on .*`restart-host`.* It held back 0 alerts\.$/);
+    const ended = (await (await fetch(`${h.base}/silences/${id}`)).json()) as Json;
+    expect(ended).toMatchObject({ active: false, endedBy: null });
+    expect(ended.endedAt).not.toBeNull();
   });
 });

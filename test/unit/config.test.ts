@@ -34,6 +34,13 @@ describe("configuration", () => {
       expect(() => loadConfig({ [name!]: value })).toThrow(new RegExp(`- ${name} `));
   });
 
+  it("recovers a dead worker's jobs within 15 s and announces a minute's backlog by default", () => {
+    expect(loadConfig({})).toMatchObject({ jobLockSeconds: 10, backlogNoticeSeconds: 60 });
+    expect(loadConfig({ BACKLOG_NOTICE_SECONDS: "0" }).backlogNoticeSeconds).toBe(0);
+    expect(() => loadConfig({ BACKLOG_NOTICE_SECONDS: "-1" })).toThrow(/- BACKLOG_NOTICE_SECONDS /);
+    expect(() => loadConfig({ JOB_LOCK_SECONDS: "0" })).toThrow(/- JOB_LOCK_SECONDS /);
+  });
+
   it("treats empty values as unset", () => {
     expect(loadConfig({ SLACK_BOT_TOKEN: "", PORT: " " }).slack).toBeNull();
   });

@@ -2,6 +2,8 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { assignModal } from "../../blocks/assign-modal.js";
 import { type HomeAlert, type HomeSection, alertSection, renderHome } from "../../blocks/home.js";
+import { silencesHomeSection } from "../../blocks/silence.js";
+import { tuningHomeSection } from "../../blocks/tune.js";
 import type { FalcoAlert } from "../../src/falco/alert.js";
 import { parseAlertBody } from "../../src/falco/body.js";
 import { slackBlockProblem, slackViewProblem } from "../../src/preview/slack-block-rules.js";
@@ -129,6 +131,159 @@ describe("the Home tab view", () => {
     expect(text).not.toContain("<!channel>");
     expect(text).not.toContain("<https://evil");
     expect(text).toContain("&lt;!channel&gt;");
+  });
+});
+
+describe("the Home tab's silences and saved exceptions", () => {
+  const ENDS = "<!date^1764907200^{date_short_pretty} at {time_secs}|2025-12-05T04:00:00.000Z>";
+  const SAVED = "<!date^1764896400^{date_short_pretty} at {time_secs}|2025-12-05T01:00:00.000Z>";
+  const mrkdwn = (text: string) => ({ type: "mrkdwn", verbatim: true, text });
+
+  it("lists each active silence (scope, until, who, why, held back) with its Unsilence button, text kept text", () => {
+    const section = silencesHomeSection([
+      {
+        id: "s-0123456789ab",
+        rule: "Terminal shell in container",
+        priority: "Notice",
+        match: [
+          { label: "Host", value: "<!channel> `evil` *x*" },
+          { label: "Namespace", value: "shop" },
+        ],
+        createdBy: "U0ALICE",
+        reason: "load test <https://evil.example|log in> @here",
+        endsAt: "2025-12-05T04:00:00.000Z",
+        held: 1234,
+      },
+    ]);
+    const view = renderHome([section]);
+    expect(view.blocks.slice(1)).toEqual([
+      { type: "divider" },
+      { type: "header", text: { type: "plain_text", text: "Active silences", emoji: true } },
+      {
+        type: "section",
+        block_id: "home_silences_s-0123456789ab",
+        text: mrkdwn(
+          [
+            "*Terminal shell in container* (Notice or lower) where Host `&lt;!channel&gt; ˋevilˋ *x*`, Namespace `shop`",
+            `until ${ENDS} · by <@U0ALICE> · held back 1,234`,
+            "_load test &lt;https://evil.example|log in&gt; @\u2060here_",
+          ].join("\n"),
+        ),
+      },
+      {
+        type: "actions",
+        block_id: "home_silences_s-0123456789ab_actions",
+        elements: [
+          {
+            type: "button",
+            text: { type: "plain_text", text: "Unsilence", emoji: true },
+            action_id: "falco_unsilence",
+            value: "s-0123456789ab",
+          },
+        ],
+      },
+    ]);
+    expect(slackViewProblem(view)).toBeNull();
+    expect(renderHome([silencesHomeSection([])]).blocks.slice(1)).toEqual([
+      { type: "divider" },
+      { type: "header", text: { type: "plain_text", text: "Active silences", emoji: true } },
+      { type: "context", elements: [mrkdwn("No active silences: every alert is posted.")] },
+    ]);
+  });
+
+  it("lists each saved exception (rule, test, who, when), newest first, with its Withdraw button, text kept text", () => {
+    const older = {
+      id: "t000000000001",
+      rule: "Terminal shell in container",
+      name: "debug_images",
+      fields: ["container.image.repository", "k8s.ns.name"],
+      comps: ["=" as const, "in" as const],
+      values: ["registry.example.com/<!here>", ["shop", "a`b"]],
+      alertUuid: shell.uuid,
+      createdBy: "U0BOB",
+      createdAt: "2025-12-04T01:00:00.000Z",
+    };
+    const newer = {
+      ...older,
+      id: "t000000000002",
+      rule: "Read sensitive <@U0BOSS> file",
+      name: "etc_reader",
+      fields: ["proc.exepath"],
+      comps: ["startswith" as const],
+      values: ["/opt/*scan*"],
+      createdBy: "U0CAROL",
+      createdAt: "2025-12-05T01:00:00.000Z",
+    };
+    const view = renderHome([tuningHomeSection([older, newer])]);
+    const withdraw = (id: string) => ({
+      type: "actions",
+      block_id: `home_tuning_${id}_actions`,
+      elements: [
+        {
+          type: "button",
+          text: { type: "plain_text", text: "Withdraw" },
+          action_id: "falco_tuning_withdraw",
+          value: id,
+          style: "danger",
+        },
+      ],
+    });
+    const OLDER_SAVED = "<!date^1764810000^{date_short_pretty} at {time_secs}|2025-12-04T01:00:00.000Z>";
+    expect(view.blocks.slice(1)).toEqual([
+      { type: "divider" },
+      { type: "header", text: { type: "plain_text", text: "Saved Falco exceptions", emoji: true } },
+      {
+        type: "section",
+        block_id: "home_tuning_t000000000002",
+        text: mrkdwn(
+          [
+            "`etc_reader` on `Read sensitive &lt;@U0BOSS&gt; file`",
+            '`proc.exepath startswith "/opt/*scan*"`',
+            `saved by <@U0CAROL> ${SAVED}`,
+          ].join("\n"),
+        ),
+      },
+      withdraw("t000000000002"),
+      {
+        type: "section",
+        block_id: "home_tuning_t000000000001",
+        text: mrkdwn(
+          [
+            "`debug_images` on `Terminal shell in container`",
+            '`container.image.repository = "registry.example.com/&lt;!here&gt;" and k8s.ns.name in ("shop", "aˋb")`',
+            `saved by <@U0BOB> ${OLDER_SAVED}`,
+          ].join("\n"),
+        ),
+      },
+      withdraw("t000000000001"),
+    ]);
+    expect(slackViewProblem(view)).toBeNull();
+    expect(renderHome([tuningHomeSection([])]).blocks.slice(1)).toEqual([
+      { type: "divider" },
+      { type: "header", text: { type: "plain_text", text: "Saved Falco exceptions", emoji: true } },
+      {
+        type: "context",
+        elements: [mrkdwn("No Falco exceptions are saved. Press Tune on a resolved alert to build one.")],
+      },
+    ]);
+  });
+
+  it("counts the silences and exceptions it leaves out, and says where to find them", () => {
+    const many = Array.from({ length: 8 }, (_, i) => ({
+      id: `s-${String(i).padStart(12, "0")}`,
+      rule: "Terminal shell in container",
+      priority: "Notice",
+      match: [],
+      createdBy: "U0ALICE",
+      reason: "r",
+      endsAt: "2025-12-05T04:00:00.000Z",
+      held: 0,
+    }));
+    const view = renderHome([silencesHomeSection(many)]);
+    expect(view.blocks.at(-1)).toEqual({
+      type: "context",
+      elements: [mrkdwn("and 3 more (/falco silences lists them all)")],
+    });
   });
 });
 

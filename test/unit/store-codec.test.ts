@@ -51,6 +51,7 @@ describe("the alert state hash codec", () => {
       slackChannel: null,
       slackTs: null,
       postIntentAt: null,
+      reportPostedBy: null,
       reportPostedAt: null,
       ownerBy: null,
       ownerAt: null,

@@ -563,6 +563,27 @@ describe("the Tune views", () => {
     expect(renderTuningList([]).text).toBe("No Falco exceptions are saved.");
   });
 
+  it("lists the newest saved exception first, whatever order the store returns them in", () => {
+    const make = (id: string, name: string, createdAt: string): TuningException => ({
+      ...META,
+      id,
+      createdAt,
+      rule: RULE,
+      name,
+      fields: ["user.name"],
+      comps: ["="],
+      values: [name],
+    });
+    const older = make("t000000000001", "older", "2026-12-01T10:00:00.000Z");
+    const newer = make("t000000000002", "newer", "2026-12-03T10:00:00.000Z");
+    const names = (list: TuningException[]) =>
+      renderTuningList(list)
+        .blocks.slice(1)
+        .map((b) => /^`(\w+)`/.exec((b as { text: { text: string } }).text.text)?.[1]);
+    expect(names([older, newer])).toEqual(["newer", "older"]);
+    expect(names([newer, older])).toEqual(["newer", "older"]);
+  });
+
   it("describes the pull request with the replay's figures", () => {
     const ex: TuningException = {
       ...META,

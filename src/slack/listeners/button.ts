@@ -1,13 +1,13 @@
 import type { BlockAction, ButtonAction } from "@slack/bolt";
 import type { WebClient } from "@slack/web-api";
 import type { SlackRef } from "../../store/alert-store.js";
-import { publishHome } from "../home.js";
+import { type HomeDeps, publishHome } from "../home.js";
 import type { ListenerDeps } from "./deps.js";
 import { tellPrivately } from "./open-modal.js";
 
 /** A click on a button: who, where, on which message or view, with which value. */
 export interface Click {
-  /** The button's value: the alert's uuid on alert buttons (a silence's id on Unsilence). */
+  /** The button's value: the alert's uuid on alert buttons (a silence's id on Unsilence, an exception's on Withdraw). */
   uuid: string;
   user: string;
   /** None for a click on the Home tab or in a modal: the message is then found from the stored alert. */
@@ -49,7 +49,7 @@ export interface ButtonArgs {
  * privately rather than leaving them with a button that seems to do nothing.
  */
 export function buttonHandler(
-  deps: Pick<ListenerDeps, "store" | "log">,
+  deps: HomeDeps & Pick<ListenerDeps, "log">,
   work: (client: WebClient, click: Click) => Promise<void>,
 ): (args: ButtonArgs) => Promise<void> {
   return async ({ ack, body, action, client }) => {

@@ -1,5 +1,7 @@
 import type { Logger } from "pino";
 import type { KnowledgeBase } from "../../enrich/knowledge.js";
+import type { HealthListing } from "../../health/listing.js";
+import type { VisibilityLookup } from "../../health/visibility.js";
 import type { AlertStore } from "../../store/alert-store.js";
 import type { RollupStore } from "../../store/rollups.js";
 import type { Silences } from "../../silence/service.js";
@@ -25,6 +27,10 @@ export interface ListenerDeps {
   log: Logger;
   /** Saved Falco exceptions (Tune, `/falco tuning`); absent: the tuning listeners answer that it is off. */
   tuning?: TuningDeps;
+  /** The events an alert's host dropped around it, which its message mentions. */
+  visibility?: VisibilityLookup;
+  /** Falco's hosts by health state (`/falco health`); absent: the command says it is off. */
+  health?: HealthListing;
 }
 
 export interface TuningDeps {

@@ -12,18 +12,18 @@ import type { ListenerDeps } from "./deps.js";
  */
 export async function refreshAlertMessage(
   client: WebClient,
-  deps: Pick<ListenerDeps, "store" | "kb">,
+  deps: Pick<ListenerDeps, "store" | "kb" | "visibility">,
   uuid: string,
   fallback: SlackRef | null,
 ): Promise<SlackRef | null> {
   const { store, kb } = deps;
-  const loaded = await loadForMessage(store, uuid, client);
+  const loaded = await loadForMessage(store, uuid, client, deps.visibility);
   if (!loaded) return null;
-  const { group, previous } = loaded;
+  const { group, previous, visibility } = loaded;
   let { stored } = loaded;
   const ref = stored.slack ?? fallback;
   if (!ref) return null;
-  let message = renderStored(stored, kb, group, previous);
+  let message = renderStored(stored, kb, group, previous, visibility);
   if (!message.mitigationFits && !stored.mitigationInThread) {
     for (const part of mitigationThreadMessages(viewOf(stored, kb, group)))
       await client.chat.postMessage({
@@ -35,7 +35,7 @@ export async function refreshAlertMessage(
       });
     await store.setMitigationInThread(uuid);
     stored = (await store.get(uuid)) ?? stored;
-    message = renderStored(stored, kb, group, previous);
+    message = renderStored(stored, kb, group, previous, visibility);
   }
   await client.chat.update({ channel: ref.channel, ts: ref.ts, text: message.text, blocks: message.blocks });
   return ref;

@@ -1,10 +1,10 @@
 --[[
-  Records who first acknowledged or escalated an alert; first caller wins.
+  Records who first acknowledged or escalated an alert, or asked for its full report; first caller wins.
 
   Input:
     KEYS[1]  alert state hash
-    ARGV[1]  field naming who did it (acknowledgedBy, escalatedBy)
-    ARGV[2]  field naming when (acknowledgedAt, escalatedAt)
+    ARGV[1]  field naming who did it (acknowledgedBy, escalatedBy, reportPostedBy)
+    ARGV[2]  field naming when (acknowledgedAt, escalatedAt, reportPostedAt)
     ARGV[3]  who (Slack user id)
     ARGV[4]  when (ISO 8601)
 

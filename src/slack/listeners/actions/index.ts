@@ -7,6 +7,7 @@ import type { SlackMessage } from "../../../../blocks/limits.js";
 import { reportMessages } from "../../../../blocks/report.js";
 import { enrich } from "../../../enrich/enrich.js";
 import { buildReport } from "../../../report/report.js";
+import { partialVisibilityNote } from "../../../health/visibility.js";
 import type { SlackRef, StoredAlert } from "../../../store/alert-store.js";
 import { SAFE_POST_OPTIONS } from "../../delivery.js";
 import type { ListenerDeps } from "../deps.js";
@@ -143,12 +144,15 @@ export function register(app: App, deps: ListenerDeps): void {
       }
       const ref = messageRef(stored, click);
       if (!ref) return;
-      if (!(await store.claimReport(click.uuid, new Date()))) {
+      if (!(await store.claimReport(click.uuid, click.user, new Date()))) {
         await tell(client, click, "The full report is already in this alert's thread.");
         return;
       }
       try {
-        const report = buildReport(stored.alert, enrich(stored.alert, kb), kb, stored.resolution);
+        const report = {
+          ...buildReport(stored.alert, enrich(stored.alert, kb), kb, stored.resolution),
+          partialVisibility: await partialVisibilityNote(deps.visibility, stored.alert, stored.receivedAt),
+        };
         await postInThread(client, ref, reportMessages(report));
         log.info({ uuid: click.uuid, user: click.user }, "full report posted in the thread");
       } catch (error) {

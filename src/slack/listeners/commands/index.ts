@@ -12,9 +12,11 @@ import {
 import type { SlackMessage } from "../../../../blocks/limits.js";
 import { reportMessages } from "../../../../blocks/report.js";
 import { renderTuningList } from "../../../../blocks/tune.js";
+import { renderHealthList } from "../../../../blocks/health.js";
 import { enrich } from "../../../enrich/enrich.js";
 import { ALERT_ID } from "../../../falco/schema.js";
 import { buildReport } from "../../../report/report.js";
+import { partialVisibilityNote } from "../../../health/visibility.js";
 import { isOpen, type StoredAlert, stateOf } from "../../../store/alert-store.js";
 import { getFollowingCopy } from "../../../store/copies.js";
 import type { ListenerDeps } from "../deps.js";
@@ -104,15 +106,20 @@ export async function answerFalcoCommand(
     return [renderMine(owned.map((a) => lookupView(a, null)))];
   }
   if (first === "silences") return [await answerSilencesCommand(deps)];
+  if (first === "health") {
+    if (!deps.health) return [renderNotice("Falco's health is not tracked in this deployment.")];
+    return [renderHealthList(await deps.health.hosts(), deps.health.options())];
+  }
   if (first === "report") {
     if (!words[1]) return [renderHelp("Say which alert: `/falco report <uuid>`.")];
     const stored = await findAlert(words[1], deps);
     if (isNotice(stored)) return [stored];
     // A later occurrence's incident ends with its group's message: the outcome is the first alert's.
     const owner = (await deps.store.getWithGroup(stored.alert.uuid))?.leader ?? stored;
-    const parts = reportMessages(
-      buildReport(stored.alert, enrich(stored.alert, deps.kb), deps.kb, owner.resolution),
-    );
+    const parts = reportMessages({
+      ...buildReport(stored.alert, enrich(stored.alert, deps.kb), deps.kb, owner.resolution),
+      partialVisibility: await partialVisibilityNote(deps.visibility, stored.alert, stored.receivedAt),
+    });
     if (parts.length <= MAX_RESPONSES) return parts;
     return [
       ...parts.slice(0, MAX_RESPONSES - 1),

@@ -20,6 +20,7 @@ import {
   MAX_SILENCE_DAYS,
   untilDate,
 } from "../../../silence/silence.js";
+import { activeSilenceSummaries } from "../../home-silences.js";
 import { summaryOf } from "../../silence-end.js";
 import { notAResponder } from "../actions/responders.js";
 import { buttonHandler } from "../button.js";
@@ -84,10 +85,7 @@ export function readSilenceForm(
 /** `/falco silences`: the active silences, each with its Unsilence button. */
 export async function answerSilencesCommand(deps: ListenerDeps): Promise<SlackMessage> {
   if (!deps.silences) return renderSilenceList([]);
-  const store = deps.silences.store;
-  const active = await store.active();
-  const held = await Promise.all(active.map((s) => store.held(s.id)));
-  return renderSilenceList(active.map((s, i) => summaryOf(s, held[i]!)));
+  return renderSilenceList(await activeSilenceSummaries(deps.silences.store));
 }
 
 /** The Silence and Unsilence buttons, and the Silence modal's submission. */

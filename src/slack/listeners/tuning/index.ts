@@ -31,6 +31,7 @@ import { additionProposal, withdrawalProposal } from "../../../tuning/proposal.j
 import { type ReplayResult, replayException } from "../../../tuning/replay.js";
 import { tuningRulesYaml } from "../../../tuning/rules-file.js";
 import { notAResponder } from "../actions/responders.js";
+import { buttonHandler, type Click } from "../button.js";
 import type { ListenerDeps, TuningDeps } from "../deps.js";
 import { type Clicker, openModal, tellPrivately } from "../open-modal.js";
 
@@ -132,22 +133,27 @@ export function register(app: App, deps: ListenerDeps): void {
     }
   }
 
-  // The Tune button: opens the form, after checking who clicked and that the alert is still stored.
-  app.action<BlockAction<ButtonAction>>(ACTIONS.tune, async ({ ack, body, action, client }) => {
-    await ack();
-    const who: Clicker = { user: body.user.id, channel: body.channel?.id ?? body.container?.channel_id };
-    try {
-      if (!deps.tuning) return await tellPrivately(client, who, TUNING_OFF);
-      if (!(await responders.allows(client, who.user))) {
-        log.warn({ user: who.user }, "refused: not in SLACK_ALLOWED_RESPONDERS");
-        return await tellPrivately(client, who, REFUSED);
+  /** A Tune or Withdraw button: only where tuning is available, and only for allowed responders. */
+  const guarded = (work: (client: WebClient, click: Click, tuning: TuningDeps) => Promise<void>) =>
+    buttonHandler(deps, async (client, click) => {
+      if (!deps.tuning) return tellPrivately(client, click, TUNING_OFF);
+      if (!(await responders.allows(client, click.user))) {
+        log.warn({ user: click.user }, "refused: not in SLACK_ALLOWED_RESPONDERS");
+        return tellPrivately(client, click, REFUSED);
       }
-      const uuid = action.value ?? "";
+      await work(client, click, deps.tuning);
+    });
+
+  // The Tune button: opens the form, after checking that the alert is still stored.
+  app.action<BlockAction<ButtonAction>>(
+    ACTIONS.tune,
+    guarded(async (client, click) => {
+      const uuid = click.uuid;
       const stored = await store.get(uuid);
       if (!stored)
-        return await tellPrivately(
+        return tellPrivately(
           client,
-          who,
+          click,
           `This alert (${escapeMrkdwn(uuid.slice(0, 80))}) is no longer stored, so it cannot be tuned from here.`,
         );
       const view = renderTuneModal({
@@ -155,16 +161,9 @@ export function register(app: App, deps: ListenerDeps): void {
         offered: offeredFields(stored.alert, kb.byRule.get(stored.alert.rule)),
         name: `chatops_${uuid.replace(/[^A-Za-z0-9]/g, "").slice(0, 8)}`,
       });
-      await openModal(client, { triggerId: body.trigger_id, view: asView(view), who, log });
-    } catch (error) {
-      log.error({ err: error, user: who.user }, "Tune failed");
-      await tellPrivately(
-        client,
-        who,
-        "Sorry, Tune did not work (Slack or Redis answered with an error). Please try again.",
-      ).catch(() => {});
-    }
-  });
+      await openModal(client, { triggerId: click.triggerId ?? "", view: asView(view), who: click, log });
+    }),
+  );
 
   // Replay: validate the form, answer at once with a "replaying" view, then show the replay.
   app.view<ViewSubmitAction>(TUNE_CALLBACKS.replay, async ({ ack, body, view, client }) => {
@@ -307,51 +306,33 @@ export function register(app: App, deps: ListenerDeps): void {
     );
   });
 
-  // Withdraw, from the list `/falco tuning` shows.
-  app.action<BlockAction<ButtonAction>>(TUNING_ACTIONS.withdraw, async ({ ack, body, action, client }) => {
-    await ack();
-    const who: Clicker = { user: body.user.id, channel: body.channel?.id ?? body.container?.channel_id };
-    try {
-      const tuning = deps.tuning;
-      if (!tuning) return await tellPrivately(client, who, TUNING_OFF);
-      if (!(await responders.allows(client, who.user))) {
-        log.warn({ user: who.user }, "refused: not in SLACK_ALLOWED_RESPONDERS");
-        return await tellPrivately(client, who, REFUSED);
-      }
-      const withdrawn: StoredException | null = await tuning.store.withdraw(action.value ?? "");
+  // Withdraw, from the list `/falco tuning` shows and from the Home tab.
+  app.action<BlockAction<ButtonAction>>(
+    TUNING_ACTIONS.withdraw,
+    guarded(async (client, click, tuning) => {
+      const withdrawn: StoredException | null = await tuning.store.withdraw(click.uuid);
       if (!withdrawn)
-        return await tellPrivately(
-          client,
-          who,
-          "That exception is not saved (any more): nothing to withdraw.",
-        );
+        return tellPrivately(client, click, "That exception is not saved (any more): nothing to withdraw.");
       await tuning.hold.refresh(true);
-      log.info({ id: withdrawn.id, rule: withdrawn.rule, user: who.user }, "Falco exception withdrawn");
+      log.info({ id: withdrawn.id, rule: withdrawn.rule, user: click.user }, "Falco exception withdrawn");
       const thread = await alertThread(withdrawn.alertUuid);
       await deps.threadLog.record(client, thread, {
-        user: who.user,
+        user: click.user,
         what: `withdrew the Falco exception ${inlineCode(withdrawn.name, 64)}: matching alerts are posted again`,
         at: new Date(),
       });
       await tellPrivately(
         client,
-        who,
+        click,
         `Withdrew ${inlineCode(withdrawn.name, 64)} from ${inlineCode(withdrawn.rule, 200)}: matching alerts are posted again, and it is gone from the rules file.`,
       );
       await propose(
         tuning,
         client,
-        who,
-        (content, path) => withdrawalProposal(withdrawn, who.user, content, path),
+        click,
+        (content, path) => withdrawalProposal(withdrawn, click.user, content, path),
         thread,
       );
-    } catch (error) {
-      log.error({ err: error, user: who.user }, "withdrawing an exception failed");
-      await tellPrivately(
-        client,
-        who,
-        "Sorry, that did not work (Slack or Redis answered with an error). Please try again.",
-      ).catch(() => {});
-    }
-  });
+    }),
+  );
 }
