@@ -57,6 +57,8 @@ describe.skipIf(!HAVE_CHROMIUM)("the /preview page in headless Chromium (skipped
       REDIS_KEY_PREFIX: prefix,
       INGEST_TOKEN: TOKEN,
       GROUP_UPDATE_SECONDS: "1",
+      // The tests send one rule from several hosts, each to act on its own message: no fleet roll-up.
+      FLEET_ROLLUP_GROUPS: "0",
     });
     base = `http://127.0.0.1:${await waitFor(app.port, "the listening port")}`;
     browser = await chromium.launch({
