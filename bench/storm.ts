@@ -212,6 +212,8 @@ async function crashRecovery(): Promise<void> {
       SLACK_CHANNEL: CHANNEL,
       SLACK_API_URL: slack.apiUrl,
       SLACK_MAX_POSTS_PER_SECOND: "100",
+      // Five hosts of one rule, each to be posted on its own: no fleet roll-up.
+      FLEET_ROLLUP_GROUPS: "0",
     };
     const procs: Proc[] = [];
     let release = () => {};
