@@ -178,7 +178,7 @@ async function criticalDuringStorm(): Promise<void> {
     const noticePosts = posted.filter((u) => u === undefined).length;
     samples.sort((a, b) => a - b);
     console.log(
-      `A Critical alert during a storm of ${notices} Notice alerts from ${notices} hosts, 1 message/s`,
+      `A Critical alert during a storm of ${notices} Notice alerts from ${notices} hosts, 1 message/s (fleet roll-ups off: each Notice alert its own message)`,
     );
     console.log(
       `  in Slack after its POST:     median ${(samples[2]! / 1000).toFixed(2)} s, slowest ${(samples[4]! / 1000).toFixed(2)} s of 5 (goal: 2 s)`,
