@@ -17,7 +17,16 @@ export interface HealthIntakeOptions {
   jobs: Pick<HealthJobs, "showEpisode">;
   /** Drop alerts are kept as long as alerts are, so that a late report still knows of them. */
   retentionSeconds: number;
+  /**
+   * How stale a host's last seen may be: a host already written this recently by this process is not
+   * written again. A storm from one host then costs no Redis command per batch, and a host coming
+   * back after a silence is written at once. Default 5 s.
+   */
+  lastSeenResolutionMs?: number;
 }
+
+/** Past this many hosts, the memory of what this process wrote starts afresh (hostnames are untrusted). */
+const MAX_REMEMBERED_HOSTS = 50_000;
 
 /**
  * Ingest's side of Falco's health: every batch refreshes its hosts' last seen (one command, sent
@@ -26,21 +35,40 @@ export interface HealthIntakeOptions {
  * whose message the health queue posts.
  */
 export class HealthIntake {
-  constructor(private readonly options: HealthIntakeOptions) {}
+  /** Host → the arrival time this process last wrote as its last seen. */
+  private readonly written = new Map<string, number>();
+  private readonly resolutionMs: number;
+
+  constructor(private readonly options: HealthIntakeOptions) {
+    this.resolutionMs = options.lastSeenResolutionMs ?? 5000;
+  }
 
   signalOf(alert: FalcoAlert): HealthSignal | null {
     return healthSignalOf(alert);
   }
 
-  /** Records when each host was last heard from: the latest arrival per host, one HSET. */
+  /**
+   * Records when each host was last heard from: the latest arrival per host, one HSET, leaving out
+   * the hosts this process wrote less than the resolution ago.
+   */
   async seen(alerts: readonly { alert: FalcoAlert; receivedAt: Date }[]): Promise<void> {
     const hosts = new Map<string, number>();
     for (const { alert, receivedAt } of alerts) {
       const host = hostOf(alert);
       const at = receivedAt.getTime();
+      if (at - (this.written.get(host) ?? Number.NEGATIVE_INFINITY) < this.resolutionMs) continue;
       if ((hosts.get(host) ?? 0) < at) hosts.set(host, at);
     }
-    await this.options.store.seen(hosts);
+    if (hosts.size === 0) return;
+    if (this.written.size + hosts.size > MAX_REMEMBERED_HOSTS) this.written.clear();
+    for (const [host, at] of hosts) this.written.set(host, at);
+    try {
+      await this.options.store.seen(hosts);
+    } catch (error) {
+      // Not written: the next alert from these hosts must try again.
+      for (const host of hosts.keys()) this.written.delete(host);
+      throw error;
+    }
   }
 
   /** Records health signals; resolves once each is recorded and its message queued. */

@@ -124,6 +124,8 @@ export async function startWeb({ config, redisUrl, kb, log, local = null }: WebO
       store: healthStore,
       jobs: healthJobs,
       retentionSeconds: config.retentionSeconds,
+      // A quarter of the heartbeat window at most, so that a host is never called silent for it.
+      lastSeenResolutionMs: Math.min(5000, (config.health.heartbeatMissingSeconds * 1000) / 4 || 5000),
     }),
   };
   const rollups = new RollupStore(redis, config.keyPrefix);

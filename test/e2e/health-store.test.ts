@@ -1,5 +1,8 @@
 import { Redis } from "ioredis";
 import { afterAll, describe, expect, it } from "vitest";
+import type { FalcoAlert } from "../../src/falco/alert.js";
+import { parseAlertBody } from "../../src/falco/body.js";
+import { HealthIntake } from "../../src/health/intake.js";
 import { metricsSnapshotOf } from "../../src/health/signals.js";
 import { HealthStore } from "../../src/store/health-store.js";
 import { TEST_REDIS_URL, dropPrefix, uniquePrefix } from "../../support/redis.js";
@@ -86,5 +89,57 @@ describe("health store", () => {
     const later = await store.recordLoss(event(t0 + 120_000, 4, "2026-01-01T00:02:00.000000001Z"), options);
     expect(later).toEqual({ status: "new", startedAt: t0 + 120_000 });
     expect(await store.episode("node-3")).toMatchObject({ drops: 4, dropAlerts: 1, message: null });
+  });
+});
+
+describe("last seen at ingest", () => {
+  const prefix = uniquePrefix("health-seen");
+  const redis = new Redis(TEST_REDIS_URL);
+  const store = new HealthStore(redis, prefix);
+  const intake = new HealthIntake({
+    store,
+    jobs: { showEpisode: () => Promise.resolve() },
+    retentionSeconds: 3600,
+    lastSeenResolutionMs: 5000,
+  });
+  afterAll(async () => {
+    redis.disconnect();
+    await dropPrefix(prefix);
+  });
+  const alertFrom = (hostname: string): FalcoAlert => {
+    const parsed = parseAlertBody(
+      JSON.stringify({
+        rule: "Terminal shell in container",
+        priority: "Notice",
+        output: "x",
+        hostname,
+        time: "2026-12-06T10:00:00Z",
+      }),
+      "json",
+    );
+    if (!parsed.ok) throw new Error("alert does not parse");
+    return parsed.alerts[0]!;
+  };
+  const lastSeenOf = async (host: string) => (await store.lastSeen([host])).get(host);
+
+  it("writes a host's arrival once per resolution, and at once when it is heard from again after longer", async () => {
+    const t0 = Date.parse("2026-12-06T10:00:00Z");
+    await intake.seen([{ alert: alertFrom("node-a"), receivedAt: new Date(t0) }]);
+    expect(await lastSeenOf("node-a")).toBe(t0);
+    // A storm from the same host within the resolution costs no write.
+    await intake.seen([{ alert: alertFrom("node-a"), receivedAt: new Date(t0 + 4000) }]);
+    expect(await lastSeenOf("node-a")).toBe(t0);
+    // Another host in the same batch is still written.
+    await intake.seen([
+      { alert: alertFrom("node-a"), receivedAt: new Date(t0 + 4500) },
+      { alert: alertFrom("node-b"), receivedAt: new Date(t0 + 4500) },
+    ]);
+    expect(await lastSeenOf("node-b")).toBe(t0 + 4500);
+    expect(await lastSeenOf("node-a")).toBe(t0);
+    // Past the resolution, or back after a silence: written.
+    await intake.seen([{ alert: alertFrom("node-a"), receivedAt: new Date(t0 + 5000) }]);
+    expect(await lastSeenOf("node-a")).toBe(t0 + 5000);
+    await intake.seen([{ alert: alertFrom("node-a"), receivedAt: new Date(t0 + 900_000) }]);
+    expect(await lastSeenOf("node-a")).toBe(t0 + 900_000);
   });
 });
