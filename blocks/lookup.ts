@@ -18,6 +18,8 @@ export interface LookupView {
   occurrences?: number;
   /** How the alert (its group's message) ended, once resolved. */
   resolution?: ResolutionView | null;
+  /** The fleet roll-up its group is in: its message stands for the alert's (permalink, posted). */
+  rollup?: { id: string; hosts: number; groups: number } | null;
 }
 
 function who(by: string | null, at: string | null): string {
@@ -40,6 +42,11 @@ export function renderLookup(view: LookupView): SlackMessage {
     `*State:* ${view.state}${view.occurrences && view.occurrences > 1 ? `   *Group:* ${view.occurrences.toLocaleString("en-US")} occurrences, one message` : ""}`,
     `*Acknowledged:* ${who(triage.acknowledgedBy, triage.acknowledgedAt)}   *Escalated:* ${who(triage.escalatedBy, triage.escalatedAt)}`,
     `*Owner:* ${who(triage.ownedBy ?? null, triage.ownedAt ?? null)}`,
+    ...(view.rollup
+      ? [
+          `*Fleet roll-up:* one message for ${view.rollup.hosts.toLocaleString("en-US")} ${view.rollup.hosts === 1 ? "host" : "hosts"} of this rule (${view.rollup.groups.toLocaleString("en-US")} groups); every member: ${inlineCode(`GET /rollups/${view.rollup.id}`, 200)}`,
+        ]
+      : []),
     ...(view.resolution
       ? [
           `*Resolved:* ${verdictText(view.resolution.verdict)} by ${who(view.resolution.by, view.resolution.at)}`,

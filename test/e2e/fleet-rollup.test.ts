@@ -197,6 +197,19 @@ describe("fleet roll-up: one rule on many hosts becomes one message", () => {
     );
     expect(String(told.args.text)).toContain("already in this roll-up's thread");
 
+    // /falco on a rolled-up alert names its roll-up and links to the roll-up's message.
+    const lookup = await h.command(alerts[150]!.uuid);
+    expect(lookup.status).toBe(200);
+    const answer = await waitFor(
+      () => h.slack!.responses.find((r) => r.url === lookup.responseUrl),
+      "the /falco answer",
+    );
+    expect(allText(answer.body)).toContain(
+      "*Fleet roll-up:* one message for 200 hosts of this rule (200 groups)",
+    );
+    expect(allText(answer.body)).toContain(`GET /rollups/${rollupId}`);
+    expect(allText(answer.body)).not.toContain("Not posted to Slack yet");
+
     // Every alert is accounted for: 3 posted on their own, 197 shown by the roll-up alone.
     const statuses = await Promise.all(
       alerts.map(async (a) => (await get(a.uuid)).delivery.status as string),

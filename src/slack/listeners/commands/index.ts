@@ -133,8 +133,17 @@ export async function answerFalcoCommand(
   // A later occurrence of a group points to the group's message and shares its triage state.
   const withGroup = await deps.store.getWithGroup(stored.alert.uuid);
   const owner = withGroup?.leader ?? stored;
-  const view = lookupView({ ...owner, alert: stored.alert }, await permalinkOf(client, owner));
-  return [renderLookup({ ...view, occurrences: withGroup?.group?.occurrences ?? 1 })];
+  // A group in a fleet roll-up is shown on the roll-up's message: link to that one, and say so.
+  const rollup = owner.rollup && deps.rollups ? await deps.rollups.get(owner.rollup) : null;
+  const shownOn = rollup?.slack ? { ...owner, slack: rollup.slack } : owner;
+  const view = lookupView({ ...shownOn, alert: stored.alert }, await permalinkOf(client, shownOn));
+  return [
+    renderLookup({
+      ...view,
+      occurrences: withGroup?.group?.occurrences ?? 1,
+      rollup: rollup ? { id: rollup.id, hosts: rollup.hosts.count, groups: rollup.groups } : null,
+    }),
+  ];
 }
 
 /** The `/falco` slash command. */
