@@ -122,12 +122,12 @@ function actionsBlock(view: AlertView, expandedInPlace: boolean): Block {
     if (!view.triage.escalatedBy) elements.push(button("Escalate", ACTIONS.escalate, uuid, "danger"));
     elements.push(button("Resolve", ACTIONS.resolve, uuid));
   }
-  elements.push(
-    expandedInPlace
-      ? button("Hide mitigation steps", ACTIONS.collapse, uuid)
-      : button("Show mitigation steps", ACTIONS.expand, uuid),
-    button("Full report", ACTIONS.report, uuid),
-  );
+  // Once the steps went to the thread (they did not fit the message), the note says where they
+  // are and a Show button would do nothing.
+  if (expandedInPlace) elements.push(button("Hide mitigation steps", ACTIONS.collapse, uuid));
+  else if (!(view.expanded && view.mitigationInThread))
+    elements.push(button("Show mitigation steps", ACTIONS.expand, uuid));
+  elements.push(button("Full report", ACTIONS.report, uuid));
   // Ownership is for open alerts: a resolved one has nothing left to take.
   if (!view.resolution)
     elements.push(button("Take it", ACTIONS.take, uuid), button("Assign…", ACTIONS.assign, uuid));

@@ -230,13 +230,16 @@ describe("alert → Slack → buttons → /falco, end to end", () => {
     // A Kubernetes pod runs under containerd or CRI-O: crictl, never docker.
     expect(text).toContain("crictl inspect --output go-template --template '{{.info.pid}}' 4f0e5b1a9c2d");
     expect(text).not.toMatch(/```\s*docker /);
-    await waitFor(
+    const pointing = await waitFor(
       () =>
         h
           .slack!.callsOf("chat.update")
           .find((c) => c.args.ts === ts && allText(c.args.blocks).includes("in this message's thread")),
       "the message pointing at its thread",
     );
+    // The steps are in the thread: no Show button left that would do nothing.
+    expect(allText(pointing.args.blocks)).not.toContain(ACTIONS.expand);
+    expect(allText(pointing.args.blocks)).toContain(ACTIONS.report);
   });
 
   it("answers /falco with a uuid prefix, help, recent and unknown ids, ephemerally", async () => {
