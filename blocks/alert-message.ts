@@ -4,7 +4,7 @@ import type { Enrichment, MitreRef } from "../src/enrich/enrich.js";
 import { PRIORITY_EMOJI, fallbackText } from "./alert-line.js";
 import { codeBlock, escapeMrkdwn, inlineCode, slackDate, truncate, userMention } from "./escape.js";
 import { factFields } from "./facts.js";
-import { md, plainText, sections, splitIntoMessages } from "./layout.js";
+import { button, md, plainText, sections, splitIntoMessages } from "./layout.js";
 import {
   type Block,
   type ButtonElement,
@@ -98,16 +98,6 @@ export function ownerText(triage: TriageState): string {
   return triage.ownedBy
     ? `:bust_in_silhouette: Owned by ${userMention(triage.ownedBy)}${triage.ownedAt ? ` since ${slackDate(triage.ownedAt)}` : ""}`
     : "";
-}
-
-function button(text: string, actionId: string, value: string, style?: "primary" | "danger"): ButtonElement {
-  return {
-    type: "button",
-    text: plainText(text, LIMITS.buttonText),
-    action_id: actionId,
-    value,
-    ...(style ? { style } : {}),
-  };
 }
 
 function actionsBlock(view: AlertView, expandedInPlace: boolean): Block {

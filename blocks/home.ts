@@ -3,7 +3,7 @@ import { alertSubject } from "../src/falco/family.js";
 import { PRIORITY_EMOJI } from "./alert-line.js";
 import { ACTIONS, ownerText } from "./alert-message.js";
 import { escapeMrkdwn, inlineCode, slackDate, truncate } from "./escape.js";
-import { md, plainText } from "./layout.js";
+import { button, md, plainText } from "./layout.js";
 import { type Block, type ButtonElement, LIMITS } from "./limits.js";
 import type { TriageState } from "./triage.js";
 
@@ -52,16 +52,6 @@ export interface HomeView {
 }
 
 export const HOME_CALLBACK_ID = "falco_home";
-
-function button(text: string, actionId: string, value: string, style?: "primary" | "danger"): ButtonElement {
-  return {
-    type: "button",
-    text: plainText(text, LIMITS.buttonText),
-    action_id: actionId,
-    value,
-    ...(style ? { style } : {}),
-  };
-}
 
 /** An alert's row: what and where, its state and owner, and the buttons that still apply for `viewer`. */
 export function alertRow(item: HomeAlert, viewer: string): HomeRow {

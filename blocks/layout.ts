@@ -1,5 +1,5 @@
 import { plain, truncate } from "./escape.js";
-import { type Block, LIMITS, type TextObject, limitProblems } from "./limits.js";
+import { type Block, type ButtonElement, LIMITS, type TextObject, limitProblems } from "./limits.js";
 
 /*
  * The pieces every view builds with: text objects, a labelled field, and packing text into sections
@@ -16,6 +16,22 @@ export const plainText = (text: string, max: number): TextObject => ({
   text: plain(text, max),
   emoji: true,
 });
+
+/** A button whose value names what it acts on (an alert's uuid, a roll-up's id). */
+export function button(
+  text: string,
+  actionId: string,
+  value: string,
+  style?: "primary" | "danger",
+): ButtonElement {
+  return {
+    type: "button",
+    text: plainText(text, LIMITS.buttonText),
+    action_id: actionId,
+    value,
+    ...(style ? { style } : {}),
+  };
+}
 
 /** One of a section's fields: a bold label over its (already escaped) value. */
 export function fieldRow(label: string, value: string): TextObject {

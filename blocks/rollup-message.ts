@@ -1,7 +1,7 @@
 import type { Priority } from "../src/falco/priority.js";
 import { PRIORITY_EMOJI } from "./alert-line.js";
 import { escapeMrkdwn, inlineCode, permalinkLink, slackDate, truncate, userMention } from "./escape.js";
-import { fieldRow, md, plainText } from "./layout.js";
+import { button, fieldRow, md, plainText } from "./layout.js";
 import { type Block, type ButtonElement, LIMITS, type SlackMessage, type TextObject } from "./limits.js";
 import { noteLine, type ResolutionView, resolvedLine } from "./resolution.js";
 import { type ModalView, verdictInputs } from "./resolve-modal.js";
@@ -53,16 +53,6 @@ export interface RollupView {
 
 const n = (x: number) => x.toLocaleString("en-US");
 const plural = (x: number, one: string, many: string) => `${n(x)} ${x === 1 ? one : many}`;
-
-function button(text: string, actionId: string, value: string, style?: "primary" | "danger"): ButtonElement {
-  return {
-    type: "button",
-    text: plainText(text, LIMITS.buttonText),
-    action_id: actionId,
-    value,
-    ...(style ? { style } : {}),
-  };
-}
 
 /** "• `web-1` 1,204", one line per busiest place. */
 function busiestField(label: string, tally: PlaceTallyView): TextObject {
