@@ -1,3 +1,4 @@
+import { permalinkOf } from "./permalink.js";
 import type { WebClient } from "@slack/web-api";
 import { type AlertView, type GroupView, renderAlertMessage } from "../../blocks/alert-message.js";
 import type { PreviousOccurrenceView } from "../../blocks/resolution.js";
@@ -68,15 +69,8 @@ async function previousOccurrence(
   const uuid = stored.previousOccurrence;
   if (!uuid) return null;
   const previous = await store.get(uuid);
-  let permalink: string | null = null;
-  if (previous?.slack && client) {
-    try {
-      const { channel, ts } = previous.slack;
-      permalink = (await client.chat.getPermalink({ channel, message_ts: ts })).permalink ?? null;
-    } catch {
-      // The message is gone or Slack is unreachable: the line names the uuid instead of linking.
-    }
-  }
+  // Without a link (the message is gone, Slack unreachable) the line names the uuid instead.
+  const permalink = client ? await permalinkOf(client, previous?.slack ?? null) : null;
   return { uuid, resolution: previous?.resolution ?? null, permalink };
 }
 

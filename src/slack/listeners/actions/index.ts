@@ -1,4 +1,5 @@
 import type { App, BlockAction, ButtonAction } from "@slack/bolt";
+import { permalinkOf } from "../../permalink.js";
 import type { WebClient } from "@slack/web-api";
 import { ACTIONS } from "../../../../blocks/alert-message.js";
 import { renderEscalation } from "../../../../blocks/escalation.js";
@@ -98,15 +99,9 @@ export function register(app: App, deps: ListenerDeps): void {
     const stored = await store.get(click.uuid);
     if (!stored) return;
     const ref = messageRef(stored, click);
-    let permalink: string | null = null;
-    if (ref) {
-      try {
-        permalink =
-          (await client.chat.getPermalink({ channel: ref.channel, message_ts: ref.ts })).permalink ?? null;
-      } catch (error) {
-        log.warn({ err: error, uuid: click.uuid }, "could not get the alert's permalink");
-      }
-    }
+    const permalink = await permalinkOf(client, ref, (error) =>
+      log.warn({ err: error, uuid: click.uuid }, "could not get the alert's permalink"),
+    );
     const message = renderEscalation(stored.alert, click.user, permalink);
     const posted = await client.chat.postMessage({
       channel: deps.escalationChannel,

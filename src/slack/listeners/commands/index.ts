@@ -1,4 +1,5 @@
 import type { App } from "@slack/bolt";
+import { permalinkOf } from "../../permalink.js";
 import type { WebClient } from "@slack/web-api";
 import { escapeMrkdwn } from "../../../../blocks/escape.js";
 import {
@@ -24,16 +25,6 @@ import { answerSilencesCommand } from "../silence/index.js";
 
 /** Shortest uuid prefix `/falco` accepts, so a lookup cannot wander through unrelated alerts. */
 export const MIN_PREFIX = 8;
-
-async function permalinkOf(client: WebClient, stored: StoredAlert): Promise<string | null> {
-  if (!stored.slack) return null;
-  try {
-    const r = await client.chat.getPermalink({ channel: stored.slack.channel, message_ts: stored.slack.ts });
-    return r.permalink ?? null;
-  } catch {
-    return null;
-  }
-}
 
 function lookupView(stored: StoredAlert, permalink: string | null): LookupView {
   return {
@@ -136,7 +127,7 @@ export async function answerFalcoCommand(
   // A group in a fleet roll-up is shown on the roll-up's message: link to that one, and say so.
   const rollup = owner.rollup && deps.rollups ? await deps.rollups.get(owner.rollup) : null;
   const shownOn = rollup?.slack ? { ...owner, slack: rollup.slack } : owner;
-  const view = lookupView({ ...shownOn, alert: stored.alert }, await permalinkOf(client, shownOn));
+  const view = lookupView({ ...shownOn, alert: stored.alert }, await permalinkOf(client, shownOn.slack));
   return [
     renderLookup({
       ...view,

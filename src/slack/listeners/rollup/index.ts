@@ -1,4 +1,5 @@
 import type { App, BlockAction, ButtonAction, ViewSubmitAction } from "@slack/bolt";
+import { permalinkOf } from "../../permalink.js";
 import type { ChatPostMessageArguments, ViewsOpenArguments, WebClient } from "@slack/web-api";
 import { z } from "zod";
 import { escapeMrkdwn, slackDate, truncate, userMention } from "../../../../blocks/escape.js";
@@ -142,15 +143,9 @@ export function register(app: App, deps: ListenerDeps): void {
   async function escalate(client: WebClient, click: Click, rollups: RollupStore, ref: SlackRef | null) {
     const r = await rollups.get(click.uuid);
     if (!r) return;
-    let permalink: string | null = null;
-    if (ref) {
-      try {
-        permalink =
-          (await client.chat.getPermalink({ channel: ref.channel, message_ts: ref.ts })).permalink ?? null;
-      } catch (error) {
-        log.warn({ err: error, rollup: click.uuid }, "could not get the roll-up's permalink");
-      }
-    }
+    const permalink = await permalinkOf(client, ref, (error) =>
+      log.warn({ err: error, rollup: click.uuid }, "could not get the roll-up's permalink"),
+    );
     const message = rollupEscalation(rollupView(r), click.user, permalink);
     await client.chat.postMessage({
       channel: deps.escalationChannel,
